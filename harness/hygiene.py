@@ -1,0 +1,108 @@
+"""One label per run on everything the harness creates, and removal of exactly those objects at the end."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import docker
+from docker.errors import APIError, ImageNotFound, NotFound
+
+LABEL = "io.harness.session"
+
+
+@dataclass(frozen=True)
+class CleanupSummary:
+    """What cleanup removed (ids or references), per kind of object."""
+
+    containers: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Session:
+    """A run's identity: the label value put on every object, plus the images this run built.
+
+    Built images are tracked by reference instead of labelled: the build API's `labels=` appends a LABEL
+    step to every build, which costs a container commit (about 1 s here) in each uncached build.
+    """
+
+    id: str
+    client: docker.DockerClient
+    keep: bool = False
+    built_images: list[str] = field(default_factory=list)
+
+    def labels(self) -> dict[str, str]:
+        """The label that marks an object as this run's."""
+        return {LABEL: self.id}
+
+    def track_image(self, ref: str) -> None:
+        """Remember an image (tag or id) this run built, so cleanup removes it."""
+        if ref not in self.built_images:
+            self.built_images.append(ref)
+
+    def cleanup(self, keep_images: Sequence[str] = ()) -> CleanupSummary:
+        """Remove this run's containers, networks, volumes and images (but not keep_images); idempotent."""
+        summary = CleanupSummary()
+        if self.keep:
+            return summary
+        label_filter = {"label": f"{LABEL}={self.id}"}
+        for container in self.client.containers.list(all=True, filters=label_filter):
+            if _ignore_missing(lambda c=container: c.remove(force=True, v=True)):
+                summary.containers.append(container.id)
+        for network in self.client.networks.list(filters=label_filter):
+            if _ignore_missing(network.remove):
+                summary.networks.append(network.id)
+        for volume in self.client.volumes.list(filters=label_filter):
+            if _ignore_missing(lambda v=volume: v.remove(force=True)):
+                summary.volumes.append(volume.id)
+        keep_ids = {_image_id(self.client, ref) for ref in keep_images} - {None}
+        labelled = [image.id for image in self.client.images.list(all=True, filters=label_filter)]
+        # Tags first (untagging deletes an image nobody else tags), then ids that are left without any tag:
+        # an id another party has tagged meanwhile (shared build cache) stays.
+        for ref in sorted({*self.built_images, *labelled}, key=lambda r: r.startswith("sha256:")):
+            if ref in keep_images or _image_id(self.client, ref) in keep_ids:
+                continue
+            if ref.startswith("sha256:") and _tags(self.client, ref):
+                continue
+            if _ignore_missing(lambda r=ref: self.client.images.remove(r, noprune=False)):
+                summary.images.append(ref)
+        self.built_images = [ref for ref in self.built_images if ref in keep_images]
+        return summary
+
+
+def new_session(client: docker.DockerClient, keep: bool = False) -> Session:
+    """A session with a fresh random id."""
+    return Session(id=secrets.token_hex(6), client=client, keep=keep)
+
+
+def _image_id(client: docker.DockerClient, ref: str) -> str | None:
+    """The id an image reference points to, or None when it does not exist."""
+    try:
+        return client.images.get(ref).id
+    except ImageNotFound:
+        return None
+
+
+def _tags(client: docker.DockerClient, image_id: str) -> list[str]:
+    """Tags currently pointing at an image id (empty when untagged or gone)."""
+    try:
+        return list(client.images.get(image_id).tags)
+    except ImageNotFound:
+        return []
+
+
+def _ignore_missing(remove: Callable[[], object]) -> bool:
+    """Run a removal; False when the object is gone already or still used by someone else's object."""
+    try:
+        remove()
+    except NotFound:
+        return False
+    except APIError as exc:
+        if exc.status_code == 409:
+            return False
+        raise
+    return True

@@ -1,0 +1,1 @@
+"""Energy-use prediction service: FastAPI routes over ONNX Runtime sessions."""

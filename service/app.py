@@ -1,0 +1,134 @@
+"""FastAPI app: thin routes over the predictor; `app` is built per worker process on first import."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Final
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from service.model_store import NoValidModelError, list_model_sets, resolve
+from service.schemas import (
+    BatchItem,
+    BatchResponse,
+    HealthResponse,
+    ModelsResponse,
+    PredictionRequest,
+    PredictionResponse,
+    batch_request_model,
+    raw_matrix,
+)
+from service.settings import Settings, SettingsError
+
+logger = logging.getLogger(__name__)
+
+# gunicorn reads exit status 3 as "worker failed to boot" and stops the whole server instead of respawning.
+EXIT_NO_MODEL: Final[int] = 3
+LOG_FORMAT: Final[str] = "%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Resolve and load the model set, then build the routes around it; raises NoValidModelError."""
+    started = time.monotonic()
+    loaded = resolve(settings)
+    model_set = loaded.model_set
+    predictor = model_set.predictor
+    model_type, model_version = model_set.model_type, model_set.model_version
+    models = ModelsResponse(
+        active_model_type=model_type,
+        active_source=loaded.source,
+        model_sets=list_model_sets(loaded, settings),
+    )
+    Batch = batch_request_model(settings.max_batch)
+
+    app = FastAPI(
+        title="Steel plant energy-use prediction",
+        version=model_version,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+    @app.post("/predict_onnx")
+    async def predict(request: PredictionRequest) -> PredictionResponse:
+        """Predict one 15-minute interval."""
+        value = float(predictor.predict(raw_matrix((request,)))[0])
+        return PredictionResponse(
+            predicted_usage_kwh=value, model_type=model_type, model_version=model_version
+        )
+
+    @app.post("/predict_onnx/batch")
+    async def predict_batch(batch: Batch) -> BatchResponse:  # type: ignore[valid-type]
+        """Predict many intervals with one model call, in request order."""
+        values = predictor.predict(raw_matrix(batch.predictions)).tolist()
+        return BatchResponse(
+            predictions=[BatchItem(predicted_usage_kwh=v) for v in values],
+            model_type=model_type,
+            model_version=model_version,
+        )
+
+    @app.get("/predict_onnx/models")
+    async def list_models() -> ModelsResponse:
+        """The model sets found and which one serves."""
+        return models
+
+    @app.get("/health")
+    async def health() -> HealthResponse:
+        """Which model serves and from where; the model answered a probe before the app existed."""
+        return HealthResponse(
+            status="healthy",
+            model_loaded=True,
+            model_type=model_type,
+            model_version=model_version,
+            model_source=loaded.source,
+            model_path=str(model_set.directory),
+            fallback_reason=loaded.fallback_reason,
+            uptime_seconds=round(time.monotonic() - started, 3),
+        )
+
+    return app
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each field at fault, without echoing the input (it may be huge or hold NaN)."""
+    assert isinstance(exc, RequestValidationError)
+    detail = [
+        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]} for error in exc.errors()
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """A logged 500 with no internals in the body; the server logs the traceback as well."""
+    logger.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return JSONResponse({"detail": "internal server error"}, status_code=500)
+
+
+def _serve() -> FastAPI:
+    """Build the app from the environment, or exit with one clear log line when it cannot serve."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        logging.basicConfig(format=LOG_FORMAT, stream=sys.stderr)
+        logger.critical("cannot start: %s", exc)
+        raise SystemExit(EXIT_NO_MODEL) from None
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT, stream=sys.stderr)
+    logging.getLogger("service").setLevel(settings.log_level)
+    try:
+        return create_app(settings)
+    except NoValidModelError as exc:
+        logger.critical("cannot start: %s", exc)
+        raise SystemExit(EXIT_NO_MODEL) from None
+
+
+def __getattr__(name: str) -> FastAPI:
+    """Build `app` lazily so each server worker loads its own ONNX sessions after the fork."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    application = _serve()
+    globals()["app"] = application
+    return application
