@@ -6,7 +6,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
+_VARIABLE = re.compile(
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
+)
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,34 @@ def _instructions(dockerfile_text: str) -> list[tuple[str, str]]:
 
 def base_images(dockerfile_text: str, build_args: Mapping[str, str]) -> list[BaseRef]:
     """Images the FROM lines pull in, in order and without repeats; stage names and scratch are skipped."""
-    global_args: dict[str, str] = {}
-    stages: set[str] = set()
     refs: list[BaseRef] = []
+    for _, ref in _stages(dockerfile_text, build_args):
+        if ref is not None and ref not in refs:
+            refs.append(ref)
+    return refs
+
+
+def final_base_image(
+    dockerfile_text: str, build_args: Mapping[str, str], target: str | None = None
+) -> BaseRef | None:
+    """The image the built stage (the target, else the last) rests on, following `FROM <stage>` chains.
+
+    None when that stage starts from scratch. This is the base the image's size is measured above.
+    """
+    stages = _stages(dockerfile_text, build_args)
+    if target:
+        return next((ref for name, ref in stages if name == target.lower()), None)
+    return stages[-1][1] if stages else None
+
+
+def _stages(dockerfile_text: str, build_args: Mapping[str, str]) -> list[tuple[str | None, BaseRef | None]]:
+    """Per FROM line: the stage's name and the external image it rests on (a parent stage's, if built on one).
+
+    None as the image means scratch.
+    """
+    global_args: dict[str, str] = {}
+    stages: list[tuple[str | None, BaseRef | None]] = []
+    named: dict[str, BaseRef | None] = {}
     seen_from = False
     for keyword, rest in _instructions(dockerfile_text):
         if keyword == "ARG" and not seen_from:
@@ -58,12 +85,15 @@ def base_images(dockerfile_text: str, build_args: Mapping[str, str]) -> list[Bas
             if not words:
                 continue
             image, arg = _substitute(words[0], global_args)
-            ref = BaseRef(image=image, arg=arg)
-            if image.lower() not in stages and image != "scratch" and ref not in refs:
-                refs.append(ref)
-            if len(words) >= 3 and words[1].upper() == "AS":
-                stages.add(words[2].lower())
-    return refs
+            if image.lower() in named:
+                ref = named[image.lower()]
+            else:
+                ref = None if image == "scratch" else BaseRef(image=image, arg=arg)
+            stage = words[2].lower() if len(words) >= 3 and words[1].upper() == "AS" else None
+            if stage:
+                named[stage] = ref
+            stages.append((stage, ref))
+    return stages
 
 
 def _substitute(word: str, variables: Mapping[str, str]) -> tuple[str, str | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import docker
 from docker.errors import APIError, ImageNotFound, NotFound
@@ -51,13 +52,13 @@ class Session:
             return summary
         label_filter = {"label": f"{LABEL}={self.id}"}
         for container in self.client.containers.list(all=True, filters=label_filter):
-            if _ignore_missing(lambda c=container: c.remove(force=True, v=True)):
+            if _ignore_missing(partial(container.remove, force=True, v=True)):
                 summary.containers.append(container.id)
         for network in self.client.networks.list(filters=label_filter):
             if _ignore_missing(network.remove):
                 summary.networks.append(network.id)
         for volume in self.client.volumes.list(filters=label_filter):
-            if _ignore_missing(lambda v=volume: v.remove(force=True)):
+            if _ignore_missing(partial(volume.remove, force=True)):
                 summary.volumes.append(volume.id)
         keep_ids = {_image_id(self.client, ref) for ref in keep_images} - {None}
         labelled = [image.id for image in self.client.images.list(all=True, filters=label_filter)]
@@ -68,7 +69,7 @@ class Session:
                 continue
             if ref.startswith("sha256:") and _tags(self.client, ref):
                 continue
-            if _ignore_missing(lambda r=ref: self.client.images.remove(r, noprune=False)):
+            if _ignore_missing(partial(self.client.images.remove, ref, noprune=False)):
                 summary.images.append(ref)
         self.built_images = [ref for ref in self.built_images if ref in keep_images]
         return summary

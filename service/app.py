@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from service.model_store import NoValidModelError, list_model_sets, resolve
 from service.schemas import (
     BatchItem,
+    BatchRequest,
     BatchResponse,
     HealthResponse,
     ModelsResponse,
@@ -23,6 +24,7 @@ from service.schemas import (
     raw_matrix,
 )
 from service.settings import Settings, SettingsError
+from service.tracking import start_model_recording
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
     """Resolve and load the model set, then build the routes around it; raises NoValidModelError."""
     started = time.monotonic()
     loaded = resolve(settings)
+    start_model_recording(settings, loaded)
     model_set = loaded.model_set
     predictor = model_set.predictor
     model_type, model_version = model_set.model_type, model_set.model_version
@@ -43,8 +46,6 @@ def create_app(settings: Settings) -> FastAPI:
         active_source=loaded.source,
         model_sets=list_model_sets(loaded, settings),
     )
-    Batch = batch_request_model(settings.max_batch)
-
     app = FastAPI(
         title="Steel plant energy-use prediction",
         version=model_version,
@@ -61,8 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
             predicted_usage_kwh=value, model_type=model_type, model_version=model_version
         )
 
-    @app.post("/predict_onnx/batch")
-    async def predict_batch(batch: Batch) -> BatchResponse:  # type: ignore[valid-type]
+    async def predict_batch(batch: BatchRequest) -> BatchResponse:
         """Predict many intervals with one model call, in request order."""
         values = predictor.predict(raw_matrix(batch.predictions)).tolist()
         return BatchResponse(
@@ -70,6 +70,10 @@ def create_app(settings: Settings) -> FastAPI:
             model_type=model_type,
             model_version=model_version,
         )
+
+    # The batch limit comes from settings, so FastAPI validates against a subclass made for it here.
+    predict_batch.__annotations__["batch"] = batch_request_model(settings.max_batch)
+    app.post("/predict_onnx/batch")(predict_batch)
 
     @app.get("/predict_onnx/models")
     async def list_models() -> ModelsResponse:

@@ -29,6 +29,7 @@ class Settings:
     web_concurrency: int = 2
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 1000
+    mlflow_tracking_uri: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -52,6 +53,7 @@ class Settings:
             web_concurrency=_positive_int(env, "WEB_CONCURRENCY", defaults.web_concurrency),
             max_body_bytes=_positive_int(env, "MAX_BODY_BYTES", defaults.max_body_bytes),
             max_batch=_positive_int(env, "MAX_BATCH", defaults.max_batch),
+            mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI", "").strip() or None,
         )
 
 

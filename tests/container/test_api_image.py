@@ -1,0 +1,111 @@
+"""The harness's built-in checks on Dockerfile.api (configured in [tool.harness]), plus the API's own.
+
+Run with `pytest -m container`; the checks build energy-optimization-api:latest, which the run keeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from harness.checks import *  # noqa: F403
+from harness.config import HarnessConfig
+from harness.container_run import RunningContainer
+
+StartContainer = Callable[..., RunningContainer]
+
+# The first interval of the UCI steel data set (Monday 00:15, light load), power factors as fractions.
+SEED_READING = {
+    "lagging_reactive_power": 2.95,
+    "leading_reactive_power": 0.0,
+    "co2": 0.0,
+    "lagging_power_factor": 0.7321,
+    "leading_power_factor": 1.0,
+    "nsm": 900,
+    "day_of_week": 0,
+    "load_type": "Light",
+}
+# Highest Usage_kWh in the data set is about 157 kWh per 15 minutes; a light interval is far below.
+PLAUSIBLE_KWH = (0.0, 160.0)
+
+
+def _health(running: RunningContainer) -> dict[str, Any]:
+    answer = requests.get(running.url("/health"), timeout=10)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+@pytest.mark.container
+def test_prediction_on_the_seed_example_is_plausible(running_container: RunningContainer) -> None:
+    answer = requests.post(running_container.url("/predict_onnx"), json=SEED_READING, timeout=10)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    low, high = PLAUSIBLE_KWH
+    assert low < body["predicted_usage_kwh"] < high, body
+    assert body["model_type"] == "lightgbm_ensemble"
+
+
+@pytest.mark.container
+def test_batch_prediction_matches_single_predictions(running_container: RunningContainer) -> None:
+    heavy = {
+        **SEED_READING,
+        "lagging_reactive_power": 23.45,
+        "co2": 0.02,
+        "load_type": "Maximum",
+        "nsm": 36000,
+    }
+    single = [
+        requests.post(running_container.url("/predict_onnx"), json=reading, timeout=10).json()[
+            "predicted_usage_kwh"
+        ]
+        for reading in (SEED_READING, heavy)
+    ]
+    batch = requests.post(
+        running_container.url("/predict_onnx/batch"), json={"predictions": [SEED_READING, heavy]}, timeout=10
+    )
+    assert batch.status_code == 200, batch.text
+    assert [item["predicted_usage_kwh"] for item in batch.json()["predictions"]] == pytest.approx(single)
+
+
+@pytest.mark.container
+def test_percent_power_factor_is_rejected_with_a_clear_422(running_container: RunningContainer) -> None:
+    answer = requests.post(
+        running_container.url("/predict_onnx"),
+        json={**SEED_READING, "lagging_power_factor": 73.21},
+        timeout=10,
+    )
+    assert answer.status_code == 422
+    assert "percent" in answer.text
+
+
+@pytest.mark.container
+def test_model_path_env_directory_is_used(
+    start_container: StartContainer, harness_config: HarnessConfig
+) -> None:
+    models = harness_config.path("models/onnx")
+    running = start_container(
+        volumes={str(models): {"bind": "/srv/models", "mode": "ro"}}, env={"MODEL_PATH": "/srv/models"}
+    )
+    health = _health(running)
+    assert health["model_source"] == "env"
+    assert health["model_path"].startswith("/srv/models")
+    assert health["fallback_reason"] is None
+
+
+@pytest.mark.container
+def test_broken_external_models_fall_back_to_embedded_with_a_reason(
+    start_container: StartContainer, tmp_path: Path
+) -> None:
+    broken = tmp_path / "external"
+    (broken / "lightgbm_ensemble").mkdir(parents=True)
+    (broken / "lightgbm_ensemble" / "metadata.json").write_text("{not json")
+    broken.chmod(0o755)
+    running = start_container(volumes={str(broken): {"bind": "/app/models/external", "mode": "ro"}})
+    health = _health(running)
+    assert health["model_source"] == "embedded"
+    assert health["fallback_reason"], health

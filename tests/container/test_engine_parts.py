@@ -1,0 +1,149 @@
+"""The engine-side harness modules on the real engine, with the tiny fixture image (busybox httpd)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+import requests
+
+from harness.build_timer import BuildTimings, ImageSpec, time_builds
+from harness.container_run import RunSpec, start_container
+from harness.engine import connect
+from harness.errors import ContainerExited
+from harness.hygiene import LABEL, Session, new_session
+from harness.image_inspect import image_paths, inspect_image, matching
+from harness.layer_waste import layer_maps, wasted_bytes
+from harness.stats_sampler import idle_stats
+
+pytestmark = pytest.mark.container
+
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_service"
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Session]:
+    """A labelled session whose objects are removed at the end, and proof that nothing is left."""
+    client = connect()
+    run = new_session(client)
+    try:
+        yield run
+    finally:
+        run.cleanup()
+        _assert_nothing_left(client, run)
+
+
+def _assert_nothing_left(client: docker.DockerClient, run: Session) -> None:
+    label = {"label": f"{LABEL}={run.id}"}
+    assert client.containers.list(all=True, filters=label) == []
+    assert client.volumes.list(filters=label) == []
+    tags = [tag for image in client.images.list() for tag in image.tags]
+    assert not [tag for tag in tags if tag.startswith(f"harness-test/tiny:{run.id}")]
+
+
+@pytest.fixture(scope="module")
+def spec(session: Session) -> ImageSpec:
+    return ImageSpec(
+        dockerfile=TINY / "Dockerfile",
+        context=TINY,
+        tag=f"harness-test/tiny:{session.id}",
+        build_args={"BASE_IMAGE": "local/busybox:stable"},
+        code_change_path="app/www/index.html",
+        base_provider=f"sh {TINY / 'provide_base.sh'}",
+    )
+
+
+@pytest.fixture(scope="module")
+def timings(session: Session, spec: ImageSpec) -> BuildTimings:
+    return time_builds(session, spec)
+
+
+def test_cached_and_code_change_builds_are_faster_than_full(timings: BuildTimings) -> None:
+    assert timings.cached_s < timings.full_s
+    assert timings.code_change_s < timings.full_s
+    assert timings.cached[0].log.cache_hits == 9
+    assert timings.cached[0].image_id == timings.full[0].image_id
+
+
+def test_code_change_reuses_the_dependency_steps(timings: BuildTimings) -> None:
+    steps = {step.instruction.split(" ")[-1]: step for step in timings.code_change[0].log.steps}
+    assert steps["/srv/www"].cached  # RUN mkdir ... && chown 10001:10001 /srv/www
+    assert steps["/usr/local/bin/start.sh"].cached
+    assert steps["/data/"].cached
+    assert not steps["/srv/www/"].cached  # the code COPY sees the changed index.html
+    assert timings.code_change[0].image_id != timings.full[0].image_id
+    assert timings.to_report()["steps"][5]["code_change_cached"] is False
+
+
+def test_inspect_image_size_equals_the_engines(
+    session: Session, spec: ImageSpec, timings: BuildTimings
+) -> None:
+    facts = inspect_image(session.client, spec.tag, timings.base_image)
+    engine_size = session.client.images.get(spec.tag).attrs["Size"]
+    assert facts.size_bytes == engine_size
+    assert facts.base_image == "local/busybox:stable"
+    assert facts.base_size_bytes == session.client.images.get("local/busybox:stable").attrs["Size"]
+    assert facts.above_base_bytes == sum(layer.size_bytes for layer in facts.layers if not layer.from_base)
+    assert facts.healthcheck is not None
+    assert facts.healthcheck["interval_s"] == 30.0
+
+
+def test_image_paths_prove_dockerignore_and_waste_is_none(
+    session: Session, spec: ImageSpec, timings: BuildTimings
+) -> None:
+    paths = image_paths(session.client, spec.tag, labels=session.labels())
+    assert {"/srv/www/index.html", "/data/source.json", "/usr/local/bin/start.sh"} <= paths
+    assert matching(paths, ["**/*.key"]) == []
+    assert wasted_bytes(layer_maps(session.client, spec.tag)).total_bytes == 0
+
+
+def test_start_until_ready_then_healthy_with_a_fast_interval(
+    session: Session, spec: ImageSpec, timings: BuildTimings
+) -> None:
+    run = RunSpec(port=8080, health_path="/healthz", health_interval_s=1.0, ready_timeout_s=20)
+    with start_container(session, spec.tag, run) as running:
+        assert running.ready_s is not None
+        assert 0 < running.ready_s < 10
+        assert requests.get(running.url("/index.html"), timeout=5).status_code == 200
+        healthy_s = running.wait_health("healthy", timeout_s=15)
+        assert running.ready_s <= healthy_s < 10  # the image's own 30 s interval would take 30 s
+        stats = idle_stats(running.container, seconds=3)
+        assert stats.memory_bytes > 0
+        assert len(stats.samples) >= 2
+        assert 0 <= stats.cpu_percent < 50
+        assert running.stop(timeout_s=5) in (0, 137, 143)
+
+
+def test_broken_configuration_ends_unhealthy(
+    session: Session, spec: ImageSpec, timings: BuildTimings
+) -> None:
+    run = RunSpec(port=8080, health_path="/healthz", env={"BROKEN": "1"}, health_interval_s=1.0)
+    with start_container(session, spec.tag, run, wait_ready=False) as running:
+        assert running.wait_health("unhealthy", timeout_s=30) > 5  # start period 5 s, then 3 failed probes
+
+
+def test_container_exiting_early_is_reported_with_its_logs(
+    session: Session, spec: ImageSpec, timings: BuildTimings
+) -> None:
+    run = RunSpec(port=8080, health_path="/healthz", command=["sh", "-c", "echo going away; exit 7"])
+    with pytest.raises(ContainerExited) as caught:
+        start_container(session, spec.tag, run)
+    assert caught.value.exit_code == 7
+    assert "going away" in caught.value.log_tail
+    assert "exit code 7" in str(caught.value)
+
+
+def test_nothing_of_the_session_is_left_after_cleanup(spec: ImageSpec) -> None:
+    client = connect()
+    other = new_session(client)
+    try:
+        running = start_container(other, spec.tag, RunSpec(port=8080, health_path="/healthz"))
+        assert client.containers.list(filters={"label": f"{LABEL}={other.id}"}) != []
+        del running
+    finally:
+        other.cleanup()
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}={other.id}"}) == []
+    assert os.environ.get("TESTCONTAINERS_RYUK_DISABLED", "true") == "true"

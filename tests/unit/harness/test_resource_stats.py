@@ -1,0 +1,66 @@
+"""Memory and CPU from stats payloads captured on this engine, checked against the docker CLI's figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.resource_stats import cpu_percent, has_previous_sample, memory_bytes
+
+PAYLOADS = Path(__file__).parent / "payloads"
+MIB = 1024 * 1024
+
+
+def _load(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((PAYLOADS / name).read_text())
+    return loaded
+
+
+def test_memory_on_cgroup_v1_is_usage_minus_total_inactive_file() -> None:
+    stats = _load("stats_busy.json")
+    assert memory_bytes(stats) == 2457600 - 278528
+    idle = _load("stats_idle.json")
+    assert memory_bytes(idle) == 2338816 - 1679360
+
+
+def test_memory_on_cgroup_v2_is_usage_minus_inactive_file() -> None:
+    stats = {"memory_stats": {"usage": 10_000, "stats": {"inactive_file": 4_000, "anon": 6_000}}}
+    assert memory_bytes(stats) == 6_000
+
+
+def test_memory_keeps_usage_when_the_cache_figure_is_not_smaller() -> None:
+    v1 = {"memory_stats": {"usage": 1_000, "stats": {"total_inactive_file": 1_000, "inactive_file": 200}}}
+    assert memory_bytes(v1) == 800  # the CLI falls through to inactive_file, as here
+    assert memory_bytes({"memory_stats": {"usage": 500, "stats": {"inactive_file": 900}}}) == 500
+    assert memory_bytes({"memory_stats": {}}) == 0
+
+
+def test_cpu_percent_is_container_delta_over_system_delta_times_cpus() -> None:
+    stats = _load("stats_busy.json")
+    expected = (2054159030 - 1054385112) / (21125310000000 - 21123320000000) * 2 * 100
+    assert cpu_percent(stats) == pytest.approx(expected)
+    assert cpu_percent(_load("stats_idle.json")) == 0.0  # no CPU time used between the two samples
+
+
+def test_busy_container_figures_match_docker_stats_cli() -> None:
+    """The CLI read the same busy container about a second after the payload; between two reads one busy
+    loop moves the CPU figure by a few tenths of a percent and the memory by a few pages, so the tolerance
+    is 2 percentage points for CPU and 64 KiB for memory (the CLI also rounds to 0.001 MiB)."""
+    stats = _load("stats_busy.json")
+    cli = _load("docker_stats_cli.json")
+    cli_cpu = float(cli["CPUPerc"].rstrip("%"))
+    cli_memory = float(cli["MemUsage"].split("/")[0].strip().removesuffix("MiB")) * MIB
+    assert cpu_percent(stats) == pytest.approx(cli_cpu, abs=2.0)
+    assert memory_bytes(stats) == pytest.approx(cli_memory, abs=64 * 1024)
+    # The cache subtraction matters: raw usage would be outside the tolerance.
+    assert abs(memory_bytes(stats) - stats["memory_stats"]["usage"]) > 64 * 1024
+
+
+def test_first_stream_payload_has_no_previous_sample() -> None:
+    stats = _load("stats_busy.json")
+    assert has_previous_sample(stats)
+    first = {**stats, "precpu_stats": {"cpu_usage": {"total_usage": 0}, "throttling_data": {}}}
+    assert not has_previous_sample(first)

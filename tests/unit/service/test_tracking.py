@@ -1,0 +1,321 @@
+"""service/tracking.py against a real MLflow tracking server run from the venv (extra `tracking`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.model_store import LoadedModel, resolve
+from service.settings import Settings
+from service.tracking import (
+    MlflowRestClient,
+    Recording,
+    flatten_metrics,
+    model_record,
+    record_with_retries,
+    start_model_recording,
+)
+
+SERVER_START_TIMEOUT_S = 90.0
+EXAMPLE_REQUEST = {
+    "lagging_reactive_power": 23.45,
+    "leading_reactive_power": 0.0,
+    "co2": 0.0,
+    "lagging_power_factor": 0.7317,
+    "leading_power_factor": 1.0,
+    "nsm": 36000,
+    "day_of_week": 0,
+    "load_type": "Medium",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class MlflowServer:
+    """A real `mlflow server` subprocess with a SQLite backend in a temp directory."""
+
+    def __init__(self, workdir: Path, port: int) -> None:
+        self.uri = f"http://127.0.0.1:{port}"
+        self.workdir = workdir
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Launch the server in its own process group (it spawns helpers that must die with it)."""
+        command = [
+            str(Path(sys.executable).with_name("mlflow")),
+            "server",
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--workers", "1",
+            "--backend-store-uri", f"sqlite:///{self.workdir / 'mlflow.db'}",
+            "--artifacts-destination", str(self.workdir / "artifacts"),
+        ]  # fmt: skip
+        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+        log = (self.workdir / "server.log").open("wb")
+        self.process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+
+    def wait_ready(self) -> float:
+        """Seconds until GET /health answers 200; fails the test with the server log otherwise."""
+        assert self.process is not None
+        started = time.monotonic()
+        while time.monotonic() - started < SERVER_START_TIMEOUT_S:
+            if self.process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"{self.uri}/health", timeout=1):
+                    return time.monotonic() - started
+            except OSError:
+                time.sleep(0.2)
+        tail = (self.workdir / "server.log").read_text(errors="replace")[-2000:]
+        pytest.fail(f"mlflow server at {self.uri} not ready after {SERVER_START_TIMEOUT_S} s:\n{tail}")
+
+    def stop(self) -> None:
+        """Terminate the whole process group, killing it if it lingers."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+    def runs(self, experiment_name: str) -> list[dict[str, Any]]:
+        """Every run of an experiment as MLflow's REST API returns it."""
+        client = MlflowRestClient(self.uri, timeout_s=5)
+        experiment_id = client.experiment_id(experiment_name)
+        answer = client.call("runs/search", {"experiment_ids": [experiment_id], "max_results": 100})
+        runs: list[dict[str, Any]] = answer.get("runs", [])
+        return runs
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow"), _free_port())
+    server.start()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def loaded(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
+    """The repo's default model set, resolved as the service resolves it."""
+    absent = tmp_path_factory.mktemp("no-external") / "external"
+    return resolve(Settings(embedded_model_path=models_dir, external_model_path=absent))
+
+
+def _settings(models_dir: Path, tmp_path: Path, uri: str | None) -> Settings:
+    return Settings(
+        embedded_model_path=models_dir,
+        external_model_path=tmp_path / "absent",
+        mlflow_tracking_uri=uri,
+    )
+
+
+def _by_key(items: list[dict[str, str]]) -> dict[str, str]:
+    return {item["key"]: item["value"] for item in items}
+
+
+def test_settings_read_the_tracking_uri_from_the_environment() -> None:
+    assert Settings.from_env({"MLFLOW_TRACKING_URI": " http://mlflow:5000 "}).mlflow_tracking_uri == (
+        "http://mlflow:5000"
+    )
+    assert Settings.from_env({"MLFLOW_TRACKING_URI": ""}).mlflow_tracking_uri is None
+    assert Settings.from_env({}).mlflow_tracking_uri is None
+
+
+def test_flatten_metrics_keys_numbers_by_dotted_path_and_drops_text() -> None:
+    metrics = {"holdout": {"rmse": 0.5, "rows": 7008, "split": "last 20 %", "ok": True}, "r2": 0.99}
+    assert dict(flatten_metrics(metrics)) == {"holdout.rmse": 0.5, "holdout.rows": 7008.0, "r2": 0.99}
+
+
+def test_model_record_names_the_served_model_and_carries_its_metadata_metrics(loaded: LoadedModel) -> None:
+    record = model_record(loaded)
+    metadata = loaded.model_set.metadata
+    assert record.params["model_type"] == loaded.model_set.model_type
+    assert record.params["model_version"] == metadata["model_version"]
+    assert record.params["source"] == "embedded"
+    holdout = metadata["metrics"]["chronological_holdout"]
+    for name in ("rmse", "mae", "r2"):
+        assert record.metrics[f"chronological_holdout.{name}"] == pytest.approx(holdout[name])
+    assert record.run_name == f"{metadata['model_type']}-{metadata['model_version']}"
+
+
+def test_start_records_one_finished_run_with_params_metrics_and_tags(
+    mlflow_server: MlflowServer,
+    loaded: LoadedModel,
+    models_dir: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="service.tracking")
+    settings = _settings(models_dir, tmp_path, mlflow_server.uri)
+    thread = start_model_recording(settings, loaded, claim_dir=tmp_path)
+    assert thread is not None
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+
+    version = loaded.model_set.model_version
+    runs = [
+        run
+        for run in mlflow_server.runs("energy-optimization-api")
+        if _by_key(run["data"].get("params", [])).get("model_version") == version
+    ]
+    assert len(runs) == 1
+    run = runs[0]
+    assert run["info"]["status"] == "FINISHED"
+    params = _by_key(run["data"]["params"])
+    assert params["model_type"] == loaded.model_set.model_type
+    assert params["source"] == "embedded"
+    metrics = {m["key"]: m["value"] for m in run["data"]["metrics"]}
+    holdout = loaded.model_set.metadata["metrics"]["chronological_holdout"]
+    assert metrics["chronological_holdout.rmse"] == pytest.approx(holdout["rmse"])
+    assert metrics["chronological_holdout.r2"] == pytest.approx(holdout["r2"])
+    assert _by_key(run["data"]["tags"])["service"] == "energy-optimization-api"
+    outcome = [r.getMessage() for r in caplog.records if r.name == "service.tracking"]
+    assert len(outcome) == 1
+    assert f"as run {run['info']['run_id']}" in outcome[0]
+
+
+def test_a_second_server_start_reuses_the_experiment(
+    mlflow_server: MlflowServer, loaded: LoadedModel
+) -> None:
+    client = MlflowRestClient(mlflow_server.uri)
+    first = Recording(model_record(loaded), experiment_name="reuse-check")
+    second = Recording(model_record(loaded), experiment_name="reuse-check")
+    record_with_retries(client, first, delays_s=())
+    record_with_retries(client, second, delays_s=())
+    assert first.experiment_id == second.experiment_id
+    assert first.run_id != second.run_id
+    assert {run["info"]["run_id"] for run in mlflow_server.runs("reuse-check")} == {
+        first.run_id,
+        second.run_id,
+    }
+
+
+def test_only_one_worker_of_a_server_records(
+    loaded: LoadedModel, models_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="service.tracking")
+    settings = _settings(models_dir, tmp_path, f"http://127.0.0.1:{_free_port()}")
+    first = start_model_recording(settings, loaded, delays_s=(), timeout_s=0.5, claim_dir=tmp_path)
+    second = start_model_recording(settings, loaded, delays_s=(), timeout_s=0.5, claim_dir=tmp_path)
+    assert first is not None
+    assert second is None
+    assert "another worker of this server records the model" in caplog.text
+    first.join(timeout=5)
+
+
+def test_recording_waits_for_a_server_that_starts_late_and_makes_one_run(
+    loaded: LoadedModel, tmp_path: Path
+) -> None:
+    server = MlflowServer(tmp_path, _free_port())
+    recording = Recording(model_record(loaded))
+    outcome: list[str] = []
+    thread = threading.Thread(
+        target=lambda: outcome.append(
+            record_with_retries(MlflowRestClient(server.uri, 2.0), recording, delays_s=(1, 2, 4, 8, 15, 30))
+        )
+    )
+    thread.start()
+    try:
+        time.sleep(0.5)
+        server.start()
+        server.wait_ready()
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+        assert outcome[0].startswith(f"recorded model {recording.record.run_name} as run {recording.run_id}")
+        assert "attempt 1," not in outcome[0]
+        assert [run["info"]["run_id"] for run in server.runs("energy-optimization-api")] == [recording.run_id]
+    finally:
+        server.stop()
+
+
+def test_unreachable_server_gives_up_with_one_line_after_its_attempts(loaded: LoadedModel) -> None:
+    client = MlflowRestClient(f"http://127.0.0.1:{_free_port()}", timeout_s=0.5)
+    started = time.monotonic()
+    outcome = record_with_retries(client, Recording(model_record(loaded)), delays_s=(0.05, 0.05))
+    assert time.monotonic() - started < 2
+    assert outcome.startswith("model not recorded (3 attempts in ")
+    assert "\n" not in outcome
+
+
+def test_non_http_tracking_uri_is_logged_and_ignored(
+    loaded: LoadedModel, models_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = _settings(models_dir, tmp_path, "file:///tmp/mlruns")
+    assert start_model_recording(settings, loaded, claim_dir=tmp_path) is None
+    assert "only http(s) tracking URIs are supported" in caplog.text
+
+
+def _serve_example(settings: Settings) -> tuple[float, float]:
+    """Seconds to build the app, then to answer /health and one prediction (both must be 200)."""
+    started = time.monotonic()
+    app = create_app(settings)
+    built = time.monotonic() - started
+    with TestClient(app) as client:
+        started = time.monotonic()
+        assert client.get("/health").json()["status"] == "healthy"
+        response = client.post("/predict_onnx", json=EXAMPLE_REQUEST)
+        served = time.monotonic() - started
+    assert response.status_code == 200, response.text
+    assert response.json()["predicted_usage_kwh"] > 0
+    return built, served
+
+
+def test_app_starts_and_serves_in_normal_time_when_mlflow_is_down_or_hangs(
+    models_dir: Path, tmp_path: Path
+) -> None:
+    baseline_built, baseline_served = _serve_example(_settings(models_dir, tmp_path, None))
+    refused = f"http://127.0.0.1:{_free_port()}"
+    with socket.socket() as blackhole:  # accepts connections (backlog) and never answers
+        blackhole.bind(("127.0.0.1", 0))
+        blackhole.listen(8)
+        hanging = f"http://127.0.0.1:{blackhole.getsockname()[1]}"
+        for uri in (refused, hanging):
+            built, served = _serve_example(_settings(models_dir, tmp_path, uri))
+            assert built < baseline_built * 1.5 + 0.3, f"{uri}: app built in {built:.2f} s"
+            assert served < baseline_served * 1.5 + 0.3, f"{uri}: served in {served:.2f} s"
+        recorders = [t for t in threading.enumerate() if t.name == "mlflow-record"]
+        assert any(t.is_alive() for t in recorders), "the recording thread should still be waiting on MLflow"
+
+
+def test_outcome_line_names_no_credentials(
+    loaded: LoadedModel, models_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="service.tracking")
+    uri = f"http://user:secret@127.0.0.1:{_free_port()}"
+    thread = start_model_recording(
+        _settings(models_dir, tmp_path, uri), loaded, delays_s=(), timeout_s=0.5, claim_dir=tmp_path
+    )
+    assert thread is not None
+    thread.join(timeout=5)
+    lines = [r.getMessage() for r in caplog.records if r.name == "service.tracking"]
+    assert len(lines) == 1
+    assert "secret" not in lines[0]
+    assert "model not recorded (1 attempts in " in lines[0]
+    assert "http://127.0.0.1:" in lines[0]
