@@ -1,8 +1,9 @@
 """Traffic on the energy API: single predictions on /predict_onnx with a share of batches.
 
 Payloads are drawn once, with a fixed seed, from the value ranges stored in the model's metadata
-(`raw_input_ranges`: quantiles per numeric field, `shares` for the categorical ones), never from the data
-file. Users send requests back to back (closed loop), so the run measures the service's capacity.
+(`raw_input_ranges`: min, max and quantiles p01..p99 per numeric field, `shares` per category for
+day_of_week (by day name) and load_type), never from the data file. Users send requests back to back
+(closed loop), so the run measures the service's capacity.
 
 Standalone, against any host:
     locust -f benchmarks/locustfile.py --headless -u 10 -r 10 -t 30s --host http://127.0.0.1:8000
@@ -55,14 +56,16 @@ QUANTILES = (
     (0.99, "p99"),
     (1.0, "max"),
 )
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")  # 0 = Monday
 NSM_STEP = 900
 NSM_LAST = 86400 - NSM_STEP
 
 
 def _from_quantiles(ranges: dict[str, float], rng: random.Random) -> float:
     """A draw whose distribution follows the stored quantiles (piecewise-linear inverse CDF)."""
+    points = {"min": ranges["min"], "max": ranges["max"], **ranges["quantiles"]}
     probabilities = [q for q, _ in QUANTILES]
-    values = [float(ranges[key]) for _, key in QUANTILES]
+    values = [float(points[key]) for _, key in QUANTILES]
     u = rng.random()
     i = max(1, bisect.bisect_right(probabilities, u))
     low_p, high_p, low_v, high_v = probabilities[i - 1], probabilities[i], values[i - 1], values[i]
@@ -87,7 +90,7 @@ def make_payloads(ranges: dict[str, Any], count: int, seed: int) -> list[dict[st
             row[name] = round(min(1.0, max(0.0, _from_quantiles(ranges[name], rng))), 4)
         nsm = round(_from_quantiles(ranges["nsm"], rng) / NSM_STEP) * NSM_STEP
         row["nsm"] = min(max(nsm, 0), NSM_LAST)
-        row["day_of_week"] = int(_from_shares(ranges["day_of_week"]["shares"], rng))
+        row["day_of_week"] = DAYS.index(_from_shares(ranges["day_of_week"]["shares"], rng))
         row["load_type"] = _from_shares(ranges["load_type"]["shares"], rng)
         payloads.append(row)
     return payloads

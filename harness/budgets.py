@@ -162,16 +162,18 @@ def _outcome(budget: Budget, measured: float | None, ok: bool, message: str) -> 
     )
 
 
-def format_figure(value: Any, unit: str | None = None) -> str:
-    """A figure for people: bytes in decimal units with the exact count, seconds and percent rounded."""
+def format_figure(value: Any, unit: str | None = None, exact: bool = True) -> str:
+    """A figure for people: bytes in decimal units (with the exact count unless exact=False), seconds and
+    percent rounded."""
     if isinstance(value, list):
-        return "[" + ", ".join(format_figure(item, unit) for item in value) + "]"
+        return "[" + ", ".join(format_figure(item, unit, exact=False) for item in value) + "]"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     if unit == "bytes":
         for size, name in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
             if abs(value) >= size:
-                return f"{value / size:.2f} {name} ({int(value):,} bytes)"
+                short = f"{value / size:.2f} {name}"
+                return f"{short} ({int(value):,} bytes)" if exact else short
         return f"{int(value)} bytes"
     if unit in ("s", "ms", "%"):
         return f"{value:.3g} {unit}" if abs(value) < 100 else f"{value:.1f} {unit}"

@@ -73,11 +73,7 @@ class RunningContainer:
 
     def logs_tail(self, n: int = 30) -> list[str]:
         """The container's last n log lines (stdout and stderr)."""
-        try:
-            raw = self.container.logs(tail=n)
-        except DockerException:
-            return []
-        return raw.decode("utf-8", "replace").splitlines()
+        return _logs_tail(self.container, n)
 
     def wait_ready(self, timeout_s: float | None = None) -> float:
         """Poll the health path every ~20 ms until a 2xx; seconds from start (also stored in ready_s)."""
@@ -126,7 +122,7 @@ class RunningContainer:
             if seen == status:
                 return time.monotonic() - self.started
             if not state.get("Running"):
-                self._raise_exited(state, f"waiting for health status {status}")
+                raise _exited(self.container, self.image_ref, state, f"waiting for health status {status}")
             if time.monotonic() >= deadline:
                 probes = [str(entry.get("Output", "")).strip() for entry in health.get("Log") or []]
                 raise ReadinessTimeout(
@@ -152,19 +148,29 @@ class RunningContainer:
         self.container.reload()
         state = self.container.attrs["State"]
         if not state.get("Running"):
-            self._raise_exited(state, doing)
+            raise _exited(self.container, self.image_ref, state, doing)
 
-    def _raise_exited(self, state: dict[str, Any], doing: str) -> None:
-        """Raise ContainerExited with the exit code and the last logs."""
-        code = state.get("ExitCode")
-        tail = self.logs_tail()
-        raise ContainerExited(
-            f"container {self.container.short_id} of {self.image_ref} stopped ({state.get('Status')}, "
-            f"exit code {code}{', killed for lack of memory' if state.get('OOMKilled') else ''}) "
-            f"while {doing}. {format_tail(tail)}",
-            exit_code=code,
-            log_tail=tail,
-        )
+
+def _logs_tail(container: Container, n: int) -> list[str]:
+    """A container's last n log lines (stdout and stderr; none when the engine cannot give them)."""
+    try:
+        raw = container.logs(tail=n)
+    except DockerException:
+        return []
+    return raw.decode("utf-8", "replace").splitlines()
+
+
+def _exited(container: Container, image_ref: str, state: dict[str, Any], doing: str) -> ContainerExited:
+    """ContainerExited naming the exit code (and an OOM kill) with the container's last logs."""
+    code = state.get("ExitCode")
+    tail = _logs_tail(container, 30)
+    return ContainerExited(
+        f"container {container.short_id} of {image_ref} stopped ({state.get('Status')}, "
+        f"exit code {code}{', killed for lack of memory' if state.get('OOMKilled') else ''}) "
+        f"while {doing}. {format_tail(tail)}",
+        exit_code=code,
+        log_tail=tail,
+    )
 
 
 def start_container(
@@ -181,6 +187,8 @@ def start_container(
         started = time.monotonic()
         container.start()
         container.reload()
+        if not container.attrs["State"].get("Running"):
+            raise _exited(container, image_ref, container.attrs["State"], "starting")
         bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{spec.port}/tcp") or []
         if not bindings:
             raise HarnessError(f"container {container.short_id} of {image_ref} published no port {spec.port}")

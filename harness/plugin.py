@@ -12,12 +12,13 @@ import os
 os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"
 
 import io
+import json
 import platform
 import signal
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -53,6 +54,7 @@ class _State:
     harness_config: HarnessConfig | None = None
     session: Session | None = None
     previous_sigterm: Any = None
+    suite_property: Callable[[str, object], None] | None = None  # pytest's record_testsuite_property
 
     def config(self) -> HarnessConfig:
         """The harness configuration, read on first use (runs without container tests never read it)."""
@@ -153,7 +155,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Harness errors show as their one clear message (no traceback); new figures become JUnit properties."""
     state = item.config.stash[_STATE]
-    item.user_properties.extend(state.results.drain())
+    item.user_properties.extend((name, _property_value(value)) for name, value in state.results.drain())
     report: pytest.TestReport = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, HarnessError):
         report.longrepr = f"{type(call.excinfo.value).__name__}: {call.excinfo.value}"
@@ -198,9 +200,13 @@ def harness_config(pytestconfig: pytest.Config) -> HarnessConfig:
 
 
 @pytest.fixture(scope="session")
-def harness_results(pytestconfig: pytest.Config) -> Results:
+def harness_results(
+    pytestconfig: pytest.Config, record_testsuite_property: Callable[[str, object], None]
+) -> Results:
     """Recorder for figures: `.record("startup.ready_median_s", 0.8, unit="s")` lands in report.json."""
-    return pytestconfig.stash[_STATE].results
+    state = pytestconfig.stash[_STATE]
+    state.suite_property = record_testsuite_property
+    return state.results
 
 
 @pytest.fixture(scope="session")
@@ -212,9 +218,14 @@ def harness_session(
     try:
         client = connect()
     except EngineUnavailable as exc:
-        # One clear error, then stop: every other container test would only repeat it.
+        unreachable = str(exc)
+    else:
+        unreachable = None
+    if unreachable is not None:
+        # One clear error (raised outside `except`, so no exception chain is printed), then stop: every
+        # other container test would only repeat it.
         request.session.shouldfail = "the Docker engine is unreachable (see the first error)"
-        pytest.fail(str(exc), pytrace=False)
+        pytest.fail(unreachable, pytrace=False)
     state.session = new_session(client, keep=harness_config.keep)
     harness_results.record("environment.engine", engine_facts(client))
     harness_results.record("environment.session_id", state.session.id)
@@ -241,7 +252,11 @@ def built_image(
     build_timings: BuildTimings,
 ) -> ImageFacts:
     """The built image's facts (size, base, layers, config); figures under image.*."""
-    facts = inspect_image(harness_session.client, harness_config.tag, build_timings.base_image)
+    # By id: another build may move the tag meanwhile; the report still names the configured tag.
+    image_id = (build_timings.cached or build_timings.full)[-1].image_id
+    facts = replace(
+        inspect_image(harness_session.client, image_id, build_timings.base_image), tag=harness_config.tag
+    )
     for name, value in facts.to_report().items():
         harness_results.record(f"image.{name}", value, unit="bytes" if name.endswith("bytes") else None)
     return facts
@@ -393,10 +408,14 @@ def _write_reports(state: _State, rendered: dict[str, Any]) -> None:
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as handle:
             handle.write(markdown)
-    xml = getattr(state.pytest_config, "_xml", None)
-    if xml is not None:
+    if state.suite_property is not None:
         for name, value in report_view.junit_properties(rendered):
-            xml.add_global_property(name, value)
+            state.suite_property(name, value)
+
+
+def _property_value(value: Any) -> str:
+    """A figure as a JUnit property value: scalars as they are, structures as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def _cleanup(state: _State) -> None:

@@ -17,6 +17,8 @@ from harness.budgets import BudgetOutcome, format_figure
 # Figures too bulky for a summary line (they stay in report.json).
 _SUMMARY_SKIPS = ("environment",)
 _MAX_LIST_IN_SUMMARY = 10
+_MAX_FLAT_GROUP = 4
+_MAX_TEXT = 72
 
 
 def build_report(
@@ -43,19 +45,17 @@ def write_json(report: Mapping[str, Any], path: Path) -> Path:
 def summary_rows(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(dotted name, formatted value) for every scalar figure and short list of numbers, in report order."""
     units = report.get("units", {})
-    return [(name, format_figure(value, units.get(name))) for name, value in _leaves(report)]
+    return [(name, format_figure(value, units.get(name), exact=False)) for name, value in _leaves(report)]
 
 
 def budget_rows(report: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
     """(budget, measured, limit, verdict) per budget outcome."""
     rows = []
     for outcome in report.get("budgets", []):
-        measured = (
-            "not measured"
-            if outcome["measured"] is None
-            else format_figure(outcome["measured"], outcome["unit"])
-        )
-        limit = f"{outcome['comparison']} {format_figure(outcome['limit'], outcome['unit'])}"
+        unit = outcome["unit"]
+        measured = outcome["measured"]
+        measured = "not measured" if measured is None else format_figure(measured, unit, exact=False)
+        limit = f"{outcome['comparison']} {format_figure(outcome['limit'], unit, exact=False)}"
         rows.append((outcome["name"], measured, limit, "ok" if outcome["ok"] else "FAIL"))
     return rows
 
@@ -94,12 +94,12 @@ def render_rich_table(report: Mapping[str, Any]) -> list[Table]:
     if budgets:
         table = Table(title="harness budgets", title_justify="left")
         for column in ("budget", "measured", "limit", "result"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=column != "budget")
         for name, measured, limit, verdict in budgets:
             table.add_row(name, measured, limit, verdict, style=None if verdict == "ok" else "bold red")
         tables.append(table)
     figures = Table(title="harness figures", title_justify="left")
-    figures.add_column("figure")
+    figures.add_column("figure", no_wrap=True)
     figures.add_column("value", overflow="fold")
     for name, value in summary_rows(report):
         figures.add_row(name, value)
@@ -118,18 +118,39 @@ def junit_properties(report: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _leaves(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Dotted names and values of the summary-worthy leaves: scalars and short lists of numbers."""
+    """Dotted names and values worth a summary line, in report order.
+
+    Numbers (and short lists of numbers) at any depth; text only one level down (image.tag, not every
+    image.env entry); a small flat group (a spread, a volume answer) as one `key=value, ...` line.
+    """
     for key, value in node.items():
         name = f"{prefix}{key}"
         if not prefix and key in (*_SUMMARY_SKIPS, "budgets", "units"):
             continue
         if isinstance(value, Mapping):
-            yield from _leaves(value, f"{name}.")
+            if prefix and _is_flat(value):
+                yield name, ", ".join(f"{k}={_short(v)}" for k, v in value.items())
+            else:
+                yield from _leaves(value, f"{name}.")
         elif isinstance(value, list):
             if 0 < len(value) <= _MAX_LIST_IN_SUMMARY and all(_is_number(item) for item in value):
                 yield name, value
-        elif value is not None:
-            yield name, value
+        elif (
+            _is_number(value) or isinstance(value, bool) or (isinstance(value, str) and name.count(".") <= 1)
+        ):
+            yield name, _short(value) if isinstance(value, str) else value
+
+
+def _is_flat(group: Mapping[str, Any]) -> bool:
+    """A group of at most four scalars, shown on one line."""
+    return 0 < len(group) <= _MAX_FLAT_GROUP and all(
+        value is None or isinstance(value, str | int | float | bool) for value in group.values()
+    )
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
 
 
 def _is_number(value: Any) -> bool:

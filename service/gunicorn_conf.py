@@ -20,6 +20,8 @@ timeout = 30
 keepalive = 5
 # Heartbeat files on tmpfs: no disk stalls, and it works with a read-only root filesystem.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn >= 25 opens a control socket under $HOME, which the image's user cannot write; nothing uses it.
+control_socket_disable = True
 accesslog = None
 errorlog = "-"
 loglevel = _settings.log_level.lower()

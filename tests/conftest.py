@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# pytester runs the harness plugin in a child pytest (tests/container/test_generality.py).
+pytest_plugins = ["pytester"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

@@ -16,7 +16,11 @@ ROOT = Path(__file__).resolve().parents[3]
 def _harness(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "harness", *map(str, args)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
     )
 
@@ -28,11 +32,14 @@ def _write(path: Path, report: dict[str, Any]) -> Path:
 
 @pytest.fixture
 def report(tmp_path: Path) -> Path:
-    return _write(tmp_path / "report.json", {
-        "image": {"tag": "api:latest", "size_bytes": 420_000_000},
-        "load": {"rps": 1000.0, "p95_ms": 8.0, "failures": 0},
-        "units": {"image.size_bytes": "bytes", "load.p95_ms": "ms"},
-    })
+    return _write(
+        tmp_path / "report.json",
+        {
+            "image": {"tag": "api:latest", "size_bytes": 420_000_000},
+            "load": {"rps": 1000.0, "p95_ms": 8.0, "failures": 0},
+            "units": {"image.size_bytes": "bytes", "load.p95_ms": "ms"},
+        },
+    )
 
 
 def test_report_against_itself_exits_0(report: Path) -> None:
@@ -59,7 +66,9 @@ def test_tolerances_file_and_markdown_output(report: Path, tmp_path: Path) -> No
     tolerances.write_text('[tolerance."load.p95_ms"]\nrelative = 0.5\n')
     markdown = tmp_path / "summary.md"
     assert _harness("compare", "--baseline", report, measured).returncode == 1
-    run = _harness("compare", "--baseline", report, measured, "--tolerances", tolerances, "--markdown", markdown)
+    run = _harness(
+        "compare", "--baseline", report, measured, "--tolerances", tolerances, "--markdown", markdown
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert markdown.read_text().startswith("### Regression gate passed")
 

@@ -25,8 +25,16 @@ def _report() -> dict[str, Any]:
         "image": {"tag": "api:latest", "size_bytes": 420_000_000, "layers": 12},
         "build": {"full_s": 80.0, "cached_s": 2.0, "code_change_s": 6.0, "steps": [{"number": 1}]},
         "startup": {"ready_s": [0.9, 1.1], "ready_median_s": 1.0},
-        "load": {"users": 10, "requests": 30_000, "failures": 0, "rps": 1000.0, "p50_ms": 4.0,
-                 "p95_ms": 8.0, "p99_ms": 12.0, "cpuset": "container=0 locust=1"},
+        "load": {
+            "users": 10,
+            "requests": 30_000,
+            "failures": 0,
+            "rps": 1000.0,
+            "p50_ms": 4.0,
+            "p95_ms": 8.0,
+            "p99_ms": 12.0,
+            "cpuset": "container=0 locust=1",
+        },
         "memory": {"idle_bytes": 120_000_000, "load_peak_bytes": 150_000_000},
         "cpu": {"idle_percent": 0.5},
         "budgets": [{"name": "image.size_bytes", "measured": 1}],
@@ -44,7 +52,9 @@ def _with(report: dict[str, Any], **changes: float) -> dict[str, Any]:
     return changed
 
 
-def _names(report: dict[str, Any], baseline: dict[str, Any], tolerances: Any = DEFAULT_TOLERANCES) -> list[str]:
+def _names(
+    report: dict[str, Any], baseline: dict[str, Any], tolerances: Any = DEFAULT_TOLERANCES
+) -> list[str]:
     return [c.name for c in compare(baseline, report, tolerances).regressions]
 
 
@@ -52,20 +62,38 @@ def test_report_passes_against_itself() -> None:
     result = compare(_report(), _report())
     assert result.ok
     assert {c.name for c in result.comparisons} == {
-        "image.size_bytes", "build.full_s", "build.cached_s", "build.code_change_s", "startup.ready_median_s",
-        "load.failures", "load.rps", "load.p50_ms", "load.p95_ms", "load.p99_ms", "memory.idle_bytes",
-        "memory.load_peak_bytes", "cpu.idle_percent",
+        "image.size_bytes",
+        "build.full_s",
+        "build.cached_s",
+        "build.code_change_s",
+        "startup.ready_median_s",
+        "load.failures",
+        "load.rps",
+        "load.p50_ms",
+        "load.p95_ms",
+        "load.p99_ms",
+        "memory.idle_bytes",
+        "memory.load_peak_bytes",
+        "cpu.idle_percent",
     }
 
 
 def test_baseline_three_times_better_fails_naming_each_figure() -> None:
     report = _report()
     better = _with(
-        report, image__size_bytes=140_000_000, load__rps=3000.0, load__p95_ms=8.0 / 3, load__p99_ms=4.0,
+        report,
+        image__size_bytes=140_000_000,
+        load__rps=3000.0,
+        load__p95_ms=8.0 / 3,
+        load__p99_ms=4.0,
         memory__load_peak_bytes=50_000_000,
     )
     assert _names(report, better) == [
-        "image.size_bytes", "load.rps", "load.p95_ms", "load.p99_ms", "memory.load_peak_bytes",
+        "image.size_bytes",
+        "load.rps",
+        "load.p95_ms",
+        "load.p99_ms",
+        "memory.load_peak_bytes",
     ]
 
 
@@ -132,7 +160,7 @@ def test_markdown_names_the_regressions() -> None:
     [
         ({"tolerance": {"load.rps": {"relative": 0.2, "absolute": 1}}}, "exactly one of"),
         ({"tolerance": {"load.rps": {"relative": -0.2}}}, "must be a number >= 0"),
-        ({"tolerance": {"load.rps": {"relative": 0.2, "better": "up"}}}, "must be \"lower\" or \"higher\""),
+        ({"tolerance": {"load.rps": {"relative": 0.2, "better": "up"}}}, 'must be "lower" or "higher"'),
         ({"tolerance": {"load.rps": {"relative": 0.2, "max": 3}}}, "unknown keys"),
         ({"tolerance": [1]}, "must be a table of tables"),
     ],

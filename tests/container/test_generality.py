@@ -1,0 +1,241 @@
+"""The same plugin on another image, configured only through `--harness-config`, run in a child pytest.
+
+tests/fixtures/tiny_service: busybox httpd on port 8080, health path /healthz, no Python, no ONNX.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.engine import connect
+from harness.hygiene import LABEL
+
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_service"
+CHILD_TIMEOUT_S = 600
+
+CONFIG = """
+dockerfile = "{tiny}/Dockerfile"
+context = "{tiny}"
+tag = "{tag}"
+base_provider = "sh {tiny}/provide_base.sh"
+code_change_path = "app/www/index.html"
+start_repeats = 3
+idle_seconds = 3
+budgets = "budgets.toml"
+report = "out/report.json"
+
+[run]
+port = 8080
+health_path = "/healthz"
+
+[expect]
+uid = 10001
+ports = ["8080"]
+healthcheck = {{ interval_s = 30, timeout_s = 3, start_period_s = 5, retries = 3 }}
+files = ["/srv/www/index.html", "/srv/www/healthz", "/usr/local/bin/start.sh", "/data/source.json"]
+absent_globs = ["*.key", "/srv/www/private*"]
+
+[unhealthy]
+env = {{ BROKEN = "1" }}
+
+[volume]
+host = "external"
+target = "/data"
+check_path = "/data/source.json"
+expect_json = {{ source = "external" }}
+default_json = {{ source = "embedded" }}
+"""
+
+PASSING_BUDGETS = """
+[[budget]]
+name = "image.size_bytes"
+max = 50_000_000
+unit = "bytes"
+
+[[budget]]
+name = "build.code_change_s"
+max = 60
+unit = "s"
+
+[[budget]]
+name = "startup.ready_median_s"
+max = 10
+unit = "s"
+
+[[budget]]
+name = "memory.idle_bytes"
+max = 100_000_000
+unit = "bytes"
+
+[[budget]]
+name = "cpu.idle_percent"
+max = 10
+unit = "%"
+"""
+
+FAILING_BUDGETS = """
+[[budget]]
+name = "image.size_bytes"
+max = 1
+unit = "bytes"
+
+[[budget]]
+name = "memory.idle_bytes"
+max = 100_000_000
+unit = "bytes"
+"""
+
+TEST_MODULE = "from harness.checks import *  # noqa: F403\n"
+
+
+def _project(pytester: pytest.Pytester, budgets: str) -> tuple[Path, str]:
+    """A throw-away project: the config, its budgets, a volume directory and a module importing the checks."""
+    tag = f"harness-generality/tiny:{secrets.token_hex(4)}"
+    config = pytester.path / "harness.toml"
+    config.write_text(CONFIG.format(tiny=TINY, tag=tag))
+    (pytester.path / "budgets.toml").write_text(budgets)
+    external = pytester.path / "external"
+    external.mkdir()
+    external.chmod(0o755)
+    (external / "source.json").write_text('{"source": "external"}')
+    (external / "source.json").chmod(0o644)
+    pytester.makepyfile(test_tiny=TEST_MODULE)
+    return config, tag
+
+
+def _report(pytester: pytest.Pytester) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads((pytester.path / "out" / "report.json").read_text())
+    return report
+
+
+def _assert_nothing_left(session_id: str, tag: str) -> None:
+    client = connect()
+    label = {"label": f"{LABEL}={session_id}"}
+    assert client.containers.list(all=True, filters=label) == []
+    assert client.volumes.list(filters=label) == []
+    assert not [t for image in client.images.list() for t in image.tags if t.startswith(tag)]
+
+
+@pytest.mark.container
+def test_tiny_image_passes_every_check_and_budget(pytester: pytest.Pytester) -> None:
+    config, tag = _project(pytester, PASSING_BUDGETS)
+    result = pytester.runpytest_subprocess(
+        "-m", "container", "--harness-config", str(config), "-p", "no:cacheprovider", timeout=CHILD_TIMEOUT_S
+    )
+    result.assert_outcomes(passed=18)
+    result.stdout.fnmatch_lines(["*container harness*", "*harness budgets*", "*image.size_bytes*ok*"])
+    report = _report(pytester)
+    assert report["image"]["tag"] == tag
+    assert report["image"]["base_image"] == "local/busybox:stable"
+    assert report["image"]["size_bytes"] < 50_000_000
+    assert report["build"]["cached_s"] < report["build"]["full_s"]
+    assert len(report["startup"]["ready_s"]) == 3
+    assert report["volume"]["mounted_answer"] == {"source": "external"}
+    assert report["volume"]["default_answer"] == {"source": "embedded"}
+    assert report["memory"]["idle_bytes"] > 0
+    assert [budget["ok"] for budget in report["budgets"]] == [True] * 5
+    assert report["environment"]["engine"]["cpus"] >= 1
+    assert (pytester.path / "out" / "report.md").read_text().startswith("## Container harness report")
+    _assert_nothing_left(report["environment"]["session_id"], tag)
+
+
+@pytest.mark.container
+def test_a_budget_over_its_limit_fails_the_run_naming_measured_and_limit(pytester: pytest.Pytester) -> None:
+    config, tag = _project(pytester, FAILING_BUDGETS)
+    result = pytester.runpytest_subprocess(
+        "-m",
+        "container",
+        "-k",
+        "image_size or budget",
+        "--harness-config",
+        str(config),
+        "-p",
+        "no:cacheprovider",
+        timeout=CHILD_TIMEOUT_S,
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*image.size_bytes: measured * MB (* bytes), limit <= 1 bytes: OVER BUDGET*",
+            "*memory.idle_bytes was not measured*",
+        ]
+    )
+    report = _report(pytester)
+    assert [(b["name"], b["ok"], b["limit"]) for b in report["budgets"]] == [
+        ("image.size_bytes", False, 1),
+        ("memory.idle_bytes", False, 100_000_000),
+    ]
+    _assert_nothing_left(report["environment"]["session_id"], tag)
+
+
+@pytest.mark.container
+def test_unreachable_engine_is_one_clear_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, _ = _project(pytester, PASSING_BUDGETS)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{pytester.path}/no-such.sock")
+    result = pytester.runpytest_subprocess(
+        "-m", "container", "--harness-config", str(config), "-p", "no:cacheprovider", timeout=120
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(errors=1)
+    output = result.stdout.str()
+    assert "cannot reach the Docker engine" in output
+    assert "Traceback" not in output
+    assert "During handling" not in output
+    assert "skipped" not in output
+
+
+@pytest.mark.container
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_run_leaves_nothing_behind(pytester: pytest.Pytester, signum: signal.Signals) -> None:
+    config, tag = _project(pytester, PASSING_BUDGETS)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "container",
+            "--harness-config",
+            str(config),
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        session_id = _first_running_session(tag, deadline=time.monotonic() + CHILD_TIMEOUT_S)
+        child.send_signal(signum)
+        output, _ = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert "KeyboardInterrupt" in output
+    _assert_nothing_left(session_id, tag)
+
+
+def _first_running_session(tag: str, deadline: float) -> str:
+    """The session label of the first container the child starts from its image (it is mid-run then)."""
+    client = connect()
+    while time.monotonic() < deadline:
+        image_ids = {image.id for image in client.images.list(name=tag.split(":")[0]) if tag in image.tags}
+        for container in client.containers.list(filters={"label": LABEL}):
+            if container.image is not None and container.image.id in image_ids:
+                return str(container.labels[LABEL])
+        time.sleep(0.2)
+    raise AssertionError(f"the child run never started a container of {tag}")

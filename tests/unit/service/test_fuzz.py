@@ -1,0 +1,245 @@
+"""Hostile input on the real app with the real models: schema-driven fuzzing and hand-picked attacks.
+
+test_api.py covers the contract case by case; this module throws what a careless or hostile client sends:
+schemathesis cases from the app's own OpenAPI schema (valid and invalid ones), huge and deeply nested
+bodies, and a few hundred seeded random bodies, each of which must be a 4xx naming the field at fault.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
+from schemathesis.schemas import APIOperation
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from service.app import create_app
+from service.settings import Settings
+
+FUZZ_EXAMPLES = 60
+RANDOM_BODIES = 300
+SEED = 20261126
+EXAMPLE: dict[str, Any] = {
+    "lagging_reactive_power": 23.45,
+    "leading_reactive_power": 0.0,
+    "co2": 0.02,
+    "lagging_power_factor": 0.78,
+    "leading_power_factor": 1.0,
+    "nsm": 36000,
+    "day_of_week": 2,
+    "load_type": "Medium",
+}
+JSON = {"content-type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def app_settings(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The embedded models; no external mount."""
+    return Settings(
+        embedded_model_path=models_dir, external_model_path=tmp_path_factory.mktemp("mount") / "external"
+    )
+
+
+@pytest.fixture(scope="module")
+def client(app_settings: Settings) -> Iterator[TestClient]:
+    """One real app for the module (building it loads the ONNX sessions once)."""
+    with TestClient(create_app(app_settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def operations(client: TestClient) -> list[APIOperation]:
+    """Every operation of the app's own OpenAPI schema."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
+    results = list(schema.get_all_operations())
+    assert all(isinstance(result, Ok) for result in results), results
+    return [result.ok() for result in results if isinstance(result, Ok)]
+
+
+# schemathesis's own pytest integration (from_fixture) reads a private pytest attribute that pytest 9
+# removed, so hypothesis drives its case strategies directly.
+@pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda mode: mode.value)
+def test_schema_fuzzing_gets_no_5xx_and_schema_conformant_answers(
+    operations: list[APIOperation], mode: GenerationMode
+) -> None:
+    # An operation without parameters or body has no invalid request to generate.
+    fuzzed = [op for op in operations if mode is GenerationMode.POSITIVE or op.body]
+    assert {op.label for op in fuzzed} >= {"POST /predict_onnx", "POST /predict_onnx/batch"}
+    for operation in fuzzed:
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(
+            max_examples=FUZZ_EXAMPLES,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def call(case: schemathesis.Case) -> None:
+            case.call_and_validate(checks=[not_a_server_error, response_schema_conformance])
+
+        call()
+
+
+def assert_healthy(client: TestClient) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "healthy"
+
+
+def error_fields(response: Any) -> list[str]:
+    """The names of the fields a 422 blames (the last element of each error location)."""
+    return [str(error["loc"][-1]) for error in response.json()["detail"]]
+
+
+@pytest.mark.parametrize("field", ["nsm", "day_of_week", "lagging_power_factor"])
+def test_overflowing_number_in_another_field_is_422_naming_it(client: TestClient, field: str) -> None:
+    text = json.dumps({**EXAMPLE, field: "OVERFLOW"}).replace('"OVERFLOW"', "1e309")
+
+    response = client.post("/predict_onnx", content=text, headers=JSON)
+
+    assert response.status_code == 422
+    assert error_fields(response) == [field]
+
+
+def test_overflowing_number_inside_a_batch_names_item_and_field(client: TestClient) -> None:
+    text = json.dumps({"predictions": [EXAMPLE, {**EXAMPLE, "co2": "OVERFLOW"}]}).replace(
+        '"OVERFLOW"', "-1e309"
+    )
+
+    response = client.post("/predict_onnx/batch", content=text, headers=JSON)
+
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"][-2:] == [1, "co2"]
+
+
+@pytest.mark.parametrize("depth", [50, 5_000, 200_000])
+@pytest.mark.parametrize("opener", ["[", '{"co2":'])
+def test_deeply_nested_json_is_4xx_and_the_service_stays_healthy(
+    client: TestClient, depth: int, opener: str
+) -> None:
+    closer = "]" if opener == "[" else "}"
+    text = opener * depth + "0" + closer * depth
+
+    response = client.post("/predict_onnx", content=text, headers=JSON)
+
+    assert 400 <= response.status_code < 500, response.text[:300]
+    assert_healthy(client)
+
+
+def test_twenty_megabyte_body_is_413_and_the_service_stays_healthy(client: TestClient) -> None:
+    body = json.dumps(EXAMPLE)[:-1].encode() + b" " * (20 * 1024 * 1024) + b"}"
+
+    response = client.post("/predict_onnx", content=body, headers=JSON)
+
+    assert response.status_code == 413
+    assert_healthy(client)
+
+
+def twenty_megabyte_batch() -> bytes:
+    """A well-formed batch of about 20 MB (far above the item limit too): the size must be refused first."""
+    item = json.dumps(EXAMPLE).encode()
+    count = 20 * 1024 * 1024 // (len(item) + 1)
+    return b'{"predictions": [' + b",".join([item] * count) + b"]}"
+
+
+def test_twenty_megabyte_batch_is_413(client: TestClient) -> None:
+    response = client.post("/predict_onnx/batch", content=twenty_megabyte_batch(), headers=JSON)
+
+    assert response.status_code == 413
+
+
+# Each mutation breaks exactly one field of a valid request and names it, so the 422 must blame it alone.
+Mutation = Callable[[random.Random, dict[str, Any]], str]
+
+
+def _drop(rng: random.Random, body: dict[str, Any]) -> str:
+    field = rng.choice(list(EXAMPLE))
+    del body[field]
+    return field
+
+
+def _extra(rng: random.Random, body: dict[str, Any]) -> str:
+    field = rng.choice(["usage_kwh", "Usage_kWh", "model", "lagging_reactive_power_kvarh", "x" * 300, ""])
+    body[field] = rng.choice([1, "a", None, [], {}])
+    return field
+
+
+def _wrong_type(rng: random.Random, body: dict[str, Any]) -> str:
+    field = rng.choice(list(EXAMPLE))
+    wrong: list[Any] = [None, [], {}, [1.0], {"value": 1}, True]
+    wrong += ["3", "", "NaN"] if field != "load_type" else [3, 0.5, "LIGHT", "Light ", ""]
+    if field in ("nsm", "day_of_week"):
+        wrong += [1.5, 3600.25]
+    body[field] = rng.choice(wrong)
+    return field
+
+
+def _out_of_range(rng: random.Random, body: dict[str, Any]) -> str:
+    limits: dict[str, tuple[Any, ...]] = {
+        "lagging_reactive_power": (-0.001, -1e30),
+        "leading_reactive_power": (-5.0,),
+        "co2": (-1e-9,),
+        "lagging_power_factor": (-0.5, 1.0001, 78.0, 1e300),
+        "leading_power_factor": (-1.0, 100.0),
+        "nsm": (-1, 86400, 10**12, -(10**30)),
+        "day_of_week": (-1, 7, 2**63),
+        "load_type": ("Heavy", "maximum", "Light\x00", "\u216dedium"),
+    }
+    field = rng.choice(list(limits))
+    body[field] = rng.choice(limits[field])
+    return field
+
+
+MUTATIONS: tuple[Mutation, ...] = (_drop, _extra, _wrong_type, _out_of_range)
+
+
+def random_bad_bodies(count: int, seed: int) -> list[tuple[str, str]]:
+    """`count` (json text, field at fault) pairs, reproducible from `seed`; some carry non-finite numbers."""
+    rng = random.Random(seed)
+    bodies = []
+    for _ in range(count):
+        body = dict(EXAMPLE)
+        if rng.random() < 0.15:
+            field = rng.choice([name for name, value in EXAMPLE.items() if not isinstance(value, str)])
+            body[field] = "NONFINITE"
+            literal = rng.choice(["NaN", "Infinity", "-Infinity", "1e309", "-1e400"])
+            bodies.append((json.dumps(body).replace('"NONFINITE"', literal), field))
+            continue
+        field = rng.choice(MUTATIONS)(rng, body)
+        bodies.append((json.dumps(body), field))
+    return bodies
+
+
+def test_random_bad_bodies_are_4xx_naming_the_field_and_never_5xx(client: TestClient) -> None:
+    wrong = []
+    for text, field in random_bad_bodies(RANDOM_BODIES, SEED):
+        response = client.post("/predict_onnx", content=text, headers=JSON)
+        if response.status_code != 422 or error_fields(response) != [field]:
+            wrong.append((text[:120], field, response.status_code, response.text[:200]))
+
+    assert wrong == []
+    assert_healthy(client)
+
+
+def test_random_garbage_bytes_are_4xx_and_never_5xx(client: TestClient) -> None:
+    rng = random.Random(SEED)
+    statuses = []
+    for _ in range(RANDOM_BODIES // 3):
+        body = rng.randbytes(rng.randint(0, 2048))
+        content_type = rng.choice(["application/json", "text/plain", "application/octet-stream", ""])
+        statuses.append(client.post("/predict_onnx", content=body, headers={"content-type": content_type}))
+
+    assert [r.status_code for r in statuses if not 400 <= r.status_code < 500] == []
+    assert_healthy(client)
