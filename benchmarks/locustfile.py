@@ -61,7 +61,7 @@ NSM_STEP = 900
 NSM_LAST = 86400 - NSM_STEP
 
 
-def _from_quantiles(ranges: dict[str, float], rng: random.Random) -> float:
+def _from_quantiles(ranges: dict[str, Any], rng: random.Random) -> float:
     """A draw whose distribution follows the stored quantiles (piecewise-linear inverse CDF)."""
     points = {"min": ranges["min"], "max": ranges["max"], **ranges["quantiles"]}
     probabilities = [q for q, _ in QUANTILES]

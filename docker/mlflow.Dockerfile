@@ -17,15 +17,11 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 COPY requirements-mlflow.txt wheelhouse* /tmp/build/
 
 # python3: the official image has it in /usr/local/bin, a Debian base in /usr/bin. The requirements are the
-# full pinned closure, hence --no-deps.
+# full pinned closure, hence --no-deps. The positional parameters carry the wheelhouse options, if any.
 RUN set -eu; \
-    if ls /tmp/build/*.whl >/dev/null 2>&1; then \
-        source_args="--no-index --find-links /tmp/build"; \
-    else \
-        source_args=""; \
-    fi; \
+    if ls /tmp/build/*.whl >/dev/null 2>&1; then set -- --no-index --find-links /tmp/build; else set --; fi; \
     python3 -m venv /opt/mlflow; \
-    /opt/mlflow/bin/pip install --no-deps --no-compile $source_args -r /tmp/build/requirements-mlflow.txt; \
+    /opt/mlflow/bin/pip install --no-deps --no-compile "$@" -r /tmp/build/requirements-mlflow.txt; \
     /opt/mlflow/bin/python -c "import mlflow.server, sqlalchemy, alembic"; \
     rm -rf /tmp/build; \
     useradd --uid 1000 --user-group --home-dir /mlflow --create-home --shell /usr/sbin/nologin mlflow

@@ -178,7 +178,9 @@ def test_startup_repeated(
         running.remove()
     harness_results.record("startup.ready_s", ready, unit="s")
     harness_results.record("startup.ready_median_s", round(median(ready), 4), unit="s")
-    harness_results.record("startup.ready_spread_s", spread(ready).to_report())
+    harness_results.record(
+        "startup.ready_spread_s", {key: round(value, 4) for key, value in spread(ready).to_report().items()}
+    )
     assert all(seconds > 0 for seconds in ready)
 
 

@@ -39,8 +39,8 @@ def _compare(args: argparse.Namespace) -> int:
     console = Console()
     console.print(gate_table(result))
     if args.markdown is not None:
-        with args.markdown.open("a") as markdown:
-            markdown.write(gate_markdown(result))
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(gate_markdown(result))
     if not result.comparisons:
         console.print(
             "[bold red]no figure of the baseline is covered by a tolerance: nothing was compared[/]"
@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument(
         "--tolerances", type=Path, help='TOML of [tolerance."figure"] tables overriding defaults'
     )
-    gate.add_argument("--markdown", type=Path, help="append the comparison as Markdown to this file")
+    gate.add_argument("--markdown", type=Path, help="also write the comparison as Markdown to this file")
     gate.set_defaults(run=_compare)
     summary = commands.add_parser("summary", help="print a report as Markdown (for $GITHUB_STEP_SUMMARY)")
     summary.add_argument("report", type=Path, help="report.json")

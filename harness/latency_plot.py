@@ -21,7 +21,7 @@ def plot_latency_histogram(times_ms: Sequence[float], path: Path, title: str = "
     if not times_ms:
         raise ValueError("no response times to plot")
     upper = percentile(times_ms, 99.9)
-    figure, axes = plt.subplots(figsize=(8, 4.5), dpi=100)
+    figure, axes = plt.subplots(figsize=(8, 5), dpi=100)
     try:
         axes.hist([min(t, upper) for t in times_ms], bins=80, color="tab:blue", alpha=0.75)
         for q, colour in _MARKS:
@@ -29,9 +29,10 @@ def plot_latency_histogram(times_ms: Sequence[float], path: Path, title: str = "
             axes.axvline(value, color=colour, linestyle="--", label=f"p{q} {value:.2f} ms")
         axes.set_xlabel("response time (ms)")
         axes.set_ylabel("requests")
-        axes.set_title(f"{title} ({len(times_ms):,} requests; last bin holds everything above p99.9)")
+        axes.set_title(f"{title}\n{len(times_ms):,} requests; last bin: all above p99.9", fontsize=10)
         axes.legend()
         path.parent.mkdir(parents=True, exist_ok=True)
+        figure.tight_layout()
         figure.savefig(path)
     finally:
         plt.close(figure)

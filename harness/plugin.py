@@ -215,6 +215,7 @@ def harness_session(
 ) -> Iterator[Session]:
     """The engine connection and the run's label; everything labelled with it is removed at the end."""
     state = request.config.stash[_STATE]
+    unreachable: str | None
     try:
         client = connect()
     except EngineUnavailable as exc:

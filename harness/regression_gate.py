@@ -208,7 +208,8 @@ def load_tolerances(path: Path | None) -> list[Tolerance]:
 def gate_table(result: GateResult) -> Table:
     """The comparison as a rich table, regressions in red."""
     table = Table(title="regression gate", title_justify="left")
-    for column in ("figure", "baseline", "measured", "change", "tolerance", "ok"):
+    table.add_column("figure", no_wrap=True)
+    for column in ("baseline", "measured", "change", "tolerance", "ok"):
         table.add_column(column)
     for row, comparison in zip(_rows(result), result.comparisons, strict=True):
         table.add_row(*row, style=None if comparison.ok else "bold red")

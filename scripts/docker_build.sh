@@ -35,7 +35,8 @@ steps=(
   test_docker_health_becomes_healthy                 # run: first 2xx on /health, then Docker's `healthy`
   test_prediction_on_the_seed_example_is_plausible   # a prediction
 )
-selection="$(IFS='|'; echo "${steps[*]}" | sed 's/|/ or /g')"
+selection="${steps[0]}"
+for step in "${steps[@]:1}"; do selection+=" or $step"; done
 
 exec .venv/bin/pytest -m container tests/container/test_api_image.py -k "$selection" \
   -p no:cacheprovider --no-harness-load "${harness_args[@]}" "$@"

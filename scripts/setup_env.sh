@@ -3,7 +3,7 @@
 # Idempotent: re-running only installs what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="${1:-service,load,train,dev}"
+extras="${1:-service,load,train,tracking,dev}"
 python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv

@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
 from fastapi.testclient import TestClient
+from hostile_requests import EXAMPLE
 from onnx import TensorProto, helper, numpy_helper
 from test_model_store import BREAKAGES, ENSEMBLE_META, edit_metadata, settings_for
 
@@ -24,16 +24,6 @@ from service.app import create_app
 from service.features import FEATURE_NAMES
 from service.model_store import resolve
 
-EXAMPLE: dict[str, Any] = {
-    "lagging_reactive_power": 23.45,
-    "leading_reactive_power": 0.0,
-    "co2": 0.02,
-    "lagging_power_factor": 0.78,
-    "leading_power_factor": 1.0,
-    "nsm": 36000,
-    "day_of_week": 2,
-    "load_type": "Medium",
-}
 LIGHTGBM_BASE = "lightgbm_ensemble/lightgbm_base_lightgbm.onnx"
 
 

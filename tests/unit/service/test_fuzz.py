@@ -8,14 +8,14 @@ bodies, and a few hundred seeded random bodies, each of which must be a 4xx nami
 from __future__ import annotations
 
 import json
-import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
+from hostile_requests import EXAMPLE, bad_json_bodies, blamed_fields, garbage_bodies
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -29,16 +29,6 @@ from service.settings import Settings
 FUZZ_EXAMPLES = 60
 RANDOM_BODIES = 300
 SEED = 20261126
-EXAMPLE: dict[str, Any] = {
-    "lagging_reactive_power": 23.45,
-    "leading_reactive_power": 0.0,
-    "co2": 0.02,
-    "lagging_power_factor": 0.78,
-    "leading_power_factor": 1.0,
-    "nsm": 36000,
-    "day_of_week": 2,
-    "load_type": "Medium",
-}
 JSON = {"content-type": "application/json"}
 
 
@@ -98,8 +88,8 @@ def assert_healthy(client: TestClient) -> None:
 
 
 def error_fields(response: Any) -> list[str]:
-    """The names of the fields a 422 blames (the last element of each error location)."""
-    return [str(error["loc"][-1]) for error in response.json()["detail"]]
+    """The names of the fields a 422 blames."""
+    return blamed_fields(response.json()["detail"])
 
 
 @pytest.mark.parametrize("field", ["nsm", "day_of_week", "lagging_power_factor"])
@@ -160,73 +150,11 @@ def test_twenty_megabyte_batch_is_413(client: TestClient) -> None:
     assert response.status_code == 413
 
 
-# Each mutation breaks exactly one field of a valid request and names it, so the 422 must blame it alone.
-Mutation = Callable[[random.Random, dict[str, Any]], str]
-
-
-def _drop(rng: random.Random, body: dict[str, Any]) -> str:
-    field = rng.choice(list(EXAMPLE))
-    del body[field]
-    return field
-
-
-def _extra(rng: random.Random, body: dict[str, Any]) -> str:
-    field = rng.choice(["usage_kwh", "Usage_kWh", "model", "lagging_reactive_power_kvarh", "x" * 300, ""])
-    body[field] = rng.choice([1, "a", None, [], {}])
-    return field
-
-
-def _wrong_type(rng: random.Random, body: dict[str, Any]) -> str:
-    field = rng.choice(list(EXAMPLE))
-    wrong: list[Any] = [None, [], {}, [1.0], {"value": 1}, True]
-    wrong += ["3", "", "NaN"] if field != "load_type" else [3, 0.5, "LIGHT", "Light ", ""]
-    if field in ("nsm", "day_of_week"):
-        wrong += [1.5, 3600.25]
-    body[field] = rng.choice(wrong)
-    return field
-
-
-def _out_of_range(rng: random.Random, body: dict[str, Any]) -> str:
-    limits: dict[str, tuple[Any, ...]] = {
-        "lagging_reactive_power": (-0.001, -1e30),
-        "leading_reactive_power": (-5.0,),
-        "co2": (-1e-9,),
-        "lagging_power_factor": (-0.5, 1.0001, 78.0, 1e300),
-        "leading_power_factor": (-1.0, 100.0),
-        "nsm": (-1, 86400, 10**12, -(10**30)),
-        "day_of_week": (-1, 7, 2**63),
-        "load_type": ("Heavy", "maximum", "Light\x00", "\u216dedium"),
-    }
-    field = rng.choice(list(limits))
-    body[field] = rng.choice(limits[field])
-    return field
-
-
-MUTATIONS: tuple[Mutation, ...] = (_drop, _extra, _wrong_type, _out_of_range)
-
-
-def random_bad_bodies(count: int, seed: int) -> list[tuple[str, str]]:
-    """`count` (json text, field at fault) pairs, reproducible from `seed`; some carry non-finite numbers."""
-    rng = random.Random(seed)
-    bodies = []
-    for _ in range(count):
-        body = dict(EXAMPLE)
-        if rng.random() < 0.15:
-            field = rng.choice([name for name, value in EXAMPLE.items() if not isinstance(value, str)])
-            body[field] = "NONFINITE"
-            literal = rng.choice(["NaN", "Infinity", "-Infinity", "1e309", "-1e400"])
-            bodies.append((json.dumps(body).replace('"NONFINITE"', literal), field))
-            continue
-        field = rng.choice(MUTATIONS)(rng, body)
-        bodies.append((json.dumps(body), field))
-    return bodies
-
-
 def test_random_bad_bodies_are_4xx_naming_the_field_and_never_5xx(client: TestClient) -> None:
     wrong = []
-    for text, field in random_bad_bodies(RANDOM_BODIES, SEED):
+    for text, field in bad_json_bodies(RANDOM_BODIES, SEED):
         response = client.post("/predict_onnx", content=text, headers=JSON)
-        if response.status_code != 422 or error_fields(response) != [field]:
+        if response.status_code != 422 or blamed_fields(response.json()["detail"]) != [field]:
             wrong.append((text[:120], field, response.status_code, response.text[:200]))
 
     assert wrong == []
@@ -234,12 +162,10 @@ def test_random_bad_bodies_are_4xx_naming_the_field_and_never_5xx(client: TestCl
 
 
 def test_random_garbage_bytes_are_4xx_and_never_5xx(client: TestClient) -> None:
-    rng = random.Random(SEED)
-    statuses = []
-    for _ in range(RANDOM_BODIES // 3):
-        body = rng.randbytes(rng.randint(0, 2048))
-        content_type = rng.choice(["application/json", "text/plain", "application/octet-stream", ""])
-        statuses.append(client.post("/predict_onnx", content=body, headers={"content-type": content_type}))
+    statuses = [
+        client.post("/predict_onnx", content=body, headers={"content-type": content_type}).status_code
+        for body, content_type in garbage_bodies(RANDOM_BODIES // 3, SEED)
+    ]
 
-    assert [r.status_code for r in statuses if not 400 <= r.status_code < 500] == []
+    assert [status for status in statuses if not 400 <= status < 500] == []
     assert_healthy(client)

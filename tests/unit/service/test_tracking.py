@@ -60,8 +60,11 @@ class MlflowServer:
 
     def start(self) -> None:
         """Launch the server in its own process group (it spawns helpers that must die with it)."""
+        executable = Path(sys.executable).with_name("mlflow")
+        if not executable.is_file():
+            pytest.fail(f"{executable} is missing: install the `tracking` extra of pyproject.toml")
         command = [
-            str(Path(sys.executable).with_name("mlflow")),
+            str(executable),
             "server",
             "--host", "127.0.0.1",
             "--port", str(self.port),

@@ -1,0 +1,256 @@
+"""The harness when things go wrong: a failing build, a container dying mid-run, Ctrl-C at every stage.
+
+Docker being unreachable is covered by test_generality.py (test_unreachable_engine_is_one_clear_error).
+Ctrl-C runs a child pytest on the tiny fixture image in its own process group and sends SIGINT to the group,
+as a terminal does; then nothing labelled with the child's session, and no image it built, may remain.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+import pytest
+
+from harness.base_image import ensure_base_images
+from harness.build_timer import ImageSpec, build_image
+from harness.container_run import RunSpec, start_container
+from harness.errors import BuildFailed, ContainerExited
+from harness.hygiene import LABEL, Session
+
+pytestmark = pytest.mark.container
+
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_service"
+BASE_PROVIDER = f'sh {TINY / "provide_base.sh"} "$HARNESS_BASE_IMAGE"'
+CHILD_EXIT_TIMEOUT_S = 60
+STAGE_TIMEOUT_S = 120
+
+CHILD_CONFIG = """
+dockerfile = "{dockerfile}"
+context = "{context}"
+tag = "{tag}"
+base_provider = 'sh {tiny}/provide_base.sh'
+code_change_path = "{code_change_path}"
+report = "out/report.json"
+
+[run]
+port = 8080
+health_path = "/healthz"
+
+[load]
+locustfile = "locustfile.py"
+users = 2
+spawn_rate = 2
+duration_s = 120
+warmup_s = 0
+"""
+
+# The child says which session it is before anything else happens.
+CHILD_CONFTEST = """
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def announce_session(harness_session):
+    Path("session_id.txt").write_text(harness_session.id)
+"""
+
+CHILD_TESTS = {
+    "build": "import pytest\n\n\n@pytest.mark.container\ndef test_build(build_timings):\n    pass\n",
+    "run": (
+        "import time\n\nimport pytest\n\n\n@pytest.mark.container\n"
+        "def test_run(running_container):\n    time.sleep(120)\n"
+    ),
+    "load": "from harness.load_checks import *  # noqa: F403\n",
+}
+
+# Marks its first answered request, so the parent interrupts while the load is running.
+CHILD_LOCUSTFILE = """
+import os
+from pathlib import Path
+
+from locust import HttpUser, constant, task
+
+
+class Healthz(HttpUser):
+    wait_time = constant(0.05)
+
+    @task
+    def healthz(self):
+        self.client.get("/healthz")
+        Path(os.environ["H5_LOAD_STARTED"]).touch()
+"""
+
+SLOW_DOCKERFILE = """ARG BASE_IMAGE=busybox:1.36
+FROM ${{BASE_IMAGE}}
+RUN echo {token} && sleep 120
+"""
+
+
+def labelled(client: docker.DockerClient, session_id: str) -> dict[str, list[str]]:
+    """Every container, volume and network carrying the session's label."""
+    label = {"label": f"{LABEL}={session_id}"}
+    return {
+        "containers": [c.name for c in client.containers.list(all=True, filters=label)],
+        "volumes": [v.name for v in client.volumes.list(filters=label)],
+        "networks": [n.name for n in client.networks.list(filters=label)],
+    }
+
+
+def tags_starting(client: docker.DockerClient, prefix: str) -> list[str]:
+    return [tag for image in client.images.list() for tag in image.tags if tag.startswith(prefix)]
+
+
+def containers_running(client: docker.DockerClient, text: str) -> list[str]:
+    """Ids of containers (labelled or not, e.g. a build's intermediate ones) whose command holds `text`."""
+    return [c["Id"] for c in client.api.containers(all=True) if text in (c.get("Command") or "")]
+
+
+def wait_for(condition: Callable[[], object], what: str, child: subprocess.Popen[bytes], log: Path) -> None:
+    """Poll until `condition` is true; fail with the child's output if it ends or takes too long."""
+    deadline = time.monotonic() + STAGE_TIMEOUT_S
+    while not condition():
+        if child.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the child never reached {what}; its output:\n{log.read_text()[-3000:]}")
+        time.sleep(0.1)
+
+
+def group_alive(pgid: int, within_s: float) -> bool:
+    """Whether a process of the group is still there after waiting up to `within_s` for it to end."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+@pytest.fixture(scope="module")
+def tiny_image(harness_session: Session) -> str:
+    """The tiny fixture image (busybox httpd with a HEALTHCHECK), built once under this run's session."""
+    dockerfile = TINY / "Dockerfile"
+    build_args = ensure_base_images(harness_session.client, dockerfile, {}, BASE_PROVIDER, TINY)
+    tag = f"harness-failures/tiny:{harness_session.id}"
+    spec = ImageSpec(dockerfile=dockerfile, context=TINY, tag=tag, build_args=build_args)
+    return build_image(harness_session, spec, nocache=False, kind="cached").image_id
+
+
+def test_failing_build_names_the_step_and_its_last_output(harness_session: Session, tmp_path: Path) -> None:
+    token = f"h5-build-{secrets.token_hex(4)}"
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "ARG BASE_IMAGE=busybox:1.36\nFROM ${BASE_IMAGE}\nRUN mkdir -p /srv/app\n"
+        f'RUN echo "{token}: compiling the assets" && echo "{token}: error: no such file" && exit 7\n'
+    )
+    build_args = ensure_base_images(harness_session.client, dockerfile, {}, BASE_PROVIDER, tmp_path)
+    tag = f"harness-failures/broken:{token}"
+    spec = ImageSpec(dockerfile=dockerfile, context=tmp_path, tag=tag, build_args=build_args)
+
+    with pytest.raises(BuildFailed) as raised:
+        build_image(harness_session, spec, nocache=True, kind="full")
+
+    failure = raised.value
+    message = str(failure)
+    assert failure.step is not None
+    assert "RUN echo" in failure.step
+    assert token in failure.step
+    assert f"{token}: error: no such file" in failure.log_tail
+    assert "returned a non-zero code: 7" in message
+    assert failure.step in message
+    assert f"{token}: compiling the assets" in message
+    assert tags_starting(harness_session.client, tag) == []
+
+
+def test_container_dying_during_a_run_raises_container_exited_with_its_last_logs(
+    harness_session: Session, tiny_image: str
+) -> None:
+    script = (
+        "/usr/local/bin/start.sh & sleep 2; "
+        "echo 'worker 3: out of file descriptors' >&2; echo 'fatal: giving up' >&2; exit 7"
+    )
+    spec = RunSpec(port=8080, health_path="/healthz", command=["sh", "-c", script])
+
+    with (
+        start_container(harness_session, tiny_image, spec) as running,
+        pytest.raises(ContainerExited) as raised,
+    ):
+        # The image's HEALTHCHECK runs every 30 s, so the container dies long before it could be healthy.
+        running.wait_health("healthy", timeout_s=30)
+
+    failure = raised.value
+    assert failure.exit_code == 7
+    assert failure.log_tail[-2:] == ["worker 3: out of file descriptors", "fatal: giving up"]
+    assert "exit code 7" in str(failure)
+    assert "fatal: giving up" in str(failure)
+
+
+@pytest.mark.parametrize("stage", ["build", "run", "load"])
+def test_ctrl_c_leaves_nothing_on_the_engine(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, harness_session: Session, stage: str
+) -> None:
+    client = harness_session.client
+    token = f"h5-{stage}-{secrets.token_hex(4)}"
+    tag = f"harness-failures/{token}:latest"
+    load_started = pytester.path / "load_started"
+    if stage == "build":
+        (pytester.path / "Dockerfile").write_text(SLOW_DOCKERFILE.format(token=token))
+        dockerfile, context, code_change = pytester.path / "Dockerfile", pytester.path, "Dockerfile"
+    else:
+        dockerfile, context, code_change = TINY / "Dockerfile", TINY, "app/www/index.html"
+    config = CHILD_CONFIG.format(
+        dockerfile=dockerfile, context=context, tag=tag, tiny=TINY, code_change_path=code_change
+    )
+    (pytester.path / "harness.toml").write_text(config)
+    (pytester.path / "locustfile.py").write_text(CHILD_LOCUSTFILE)
+    pytester.makeconftest(CHILD_CONFTEST)
+    pytester.makepyfile(**{f"test_{stage}": CHILD_TESTS[stage]})
+    monkeypatch.setenv("H5_LOAD_STARTED", str(load_started))
+    log = pytester.path / "child.log"
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-m",
+        "container",
+        "--harness-config",
+        "harness.toml",
+        "-p",
+        "no:cacheprovider",
+    ]
+
+    with log.open("wb") as output:
+        child = pytester.popen(args, stdout=output.fileno(), stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            session_file = pytester.path / "session_id.txt"
+            wait_for(session_file.exists, "its session", child, log)
+            session_id = session_file.read_text()
+            ready: dict[str, Callable[[], object]] = {
+                "build": lambda: containers_running(client, token),
+                "run": lambda: client.containers.list(filters={"label": f"{LABEL}={session_id}"}),
+                "load": load_started.exists,
+            }
+            wait_for(ready[stage], f"the {stage} stage", child, log)
+            os.killpg(child.pid, signal.SIGINT)
+            code = child.wait(timeout=CHILD_EXIT_TIMEOUT_S)
+        finally:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+
+    output_text = log.read_text()
+    assert code == pytest.ExitCode.INTERRUPTED, output_text[-3000:]
+    assert "KeyboardInterrupt" in output_text
+    assert labelled(client, session_id) == {"containers": [], "volumes": [], "networks": []}
+    assert tags_starting(client, tag.split(":")[0]) == []
+    assert containers_running(client, token) == []
+    assert not group_alive(child.pid, within_s=10), "processes of the child's group (Locust?) are left"

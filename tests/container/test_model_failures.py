@@ -1,0 +1,193 @@
+"""Broken, missing and updated model sets seen through the real container (the unit tests cover every
+branch in-process; these prove the same behaviour across mounts, file ownership and the server's exit).
+
+The image runs as uid 1000, so a root-owned file with mode 000 is unreadable inside the container even
+though the (root) test process can read it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from hostile_requests import EXAMPLE
+
+from harness.config import HarnessConfig
+from harness.container_run import RunningContainer
+
+pytestmark = pytest.mark.container
+StartApi = Callable[..., RunningContainer]  # the start_api fixture (conftest.py)
+
+EXTERNAL = "/app/models/external"
+EMBEDDED = "/app/models/onnx"
+ENSEMBLE_META = "lightgbm_ensemble/metadata.json"
+CATBOOST = "lightgbm_ensemble/lightgbm_base_catboost.onnx"
+EXIT_TIMEOUT_S = 60
+
+
+@pytest.fixture
+def models(harness_config: HarnessConfig, tmp_path: Path) -> Path:
+    """A copy of models/onnx the container user can read (pytest's tmp dirs are private to root)."""
+    copy = tmp_path / "models"
+    shutil.copytree(harness_config.path("models/onnx"), copy)
+    readable(copy)
+    return copy
+
+
+def readable(directory: Path) -> None:
+    """World-readable directories and files, so uid 1000 reads the mount."""
+    directory.chmod(0o755)
+    for path in directory.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def mount(host: Path, target: str) -> dict[str, dict[str, str]]:
+    return {str(host): {"bind": target, "mode": "ro"}}
+
+
+def edit_metadata(directory: Path, **values: Any) -> None:
+    path = directory / ENSEMBLE_META
+    metadata = json.loads(path.read_text())
+    metadata.update(values)
+    path.write_text(json.dumps(metadata))
+
+
+def truncate_and_rehash(directory: Path) -> None:
+    """Half the CatBoost file, its new sha256 recorded: only loading it can fail."""
+    path = directory / CATBOOST
+    content = path.read_bytes()[: path.stat().st_size // 2]
+    path.write_bytes(content)
+    metadata = json.loads((directory / ENSEMBLE_META).read_text())
+    metadata["files"][Path(CATBOOST).name] = hashlib.sha256(content).hexdigest()
+    (directory / ENSEMBLE_META).write_text(json.dumps(metadata))
+
+
+def flip_last_byte(directory: Path) -> None:
+    path = directory / CATBOOST
+    content = bytearray(path.read_bytes())
+    content[-1] ^= 0xFF
+    path.write_bytes(bytes(content))
+
+
+def health(running: RunningContainer) -> dict[str, Any]:
+    answer = requests.get(running.url("/health"), timeout=10)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def assert_embedded_serves_because(running: RunningContainer, *reasons: str) -> None:
+    body = health(running)
+    assert body["status"] == "healthy"
+    assert body["model_source"] == "embedded"
+    assert body["model_path"] == EMBEDDED
+    for reason in reasons:
+        assert reason in (body["fallback_reason"] or ""), body
+    prediction = requests.post(running.url("/predict_onnx"), json=EXAMPLE, timeout=10).json()
+    assert prediction["model_version"] == body["model_version"]
+
+
+def test_truncated_onnx_in_the_external_volume_falls_back_to_embedded(
+    start_api: StartApi, models: Path
+) -> None:
+    truncate_and_rehash(models)
+
+    running = start_api(volumes=mount(models, EXTERNAL))
+
+    assert_embedded_serves_because(
+        running,
+        f"external model directory {EXTERNAL} is invalid",
+        "lightgbm_base_catboost.onnx does not load",
+    )
+
+
+def test_wrong_checksum_in_a_model_path_directory_falls_back_to_embedded(
+    start_api: StartApi, models: Path
+) -> None:
+    flip_last_byte(models)
+
+    running = start_api(volumes=mount(models, "/srv/models"), env={"MODEL_PATH": "/srv/models"})
+
+    assert_embedded_serves_because(
+        running,
+        "env model directory /srv/models is invalid",
+        "lightgbm_base_catboost.onnx sha256",
+        "does not match metadata",
+    )
+
+
+def test_model_file_unreadable_to_the_service_user_falls_back_to_embedded(
+    start_api: StartApi, models: Path
+) -> None:
+    (models / CATBOOST).chmod(0o000)
+
+    running = start_api(volumes=mount(models, EXTERNAL))
+
+    assert_embedded_serves_because(running, "cannot read lightgbm_base_catboost.onnx: Permission denied")
+
+
+def test_no_valid_model_anywhere_exits_non_zero_with_one_clear_line_never_healthy(
+    start_api: StartApi, tmp_path: Path
+) -> None:
+    invalid = tmp_path / "invalid"
+    invalid.mkdir()
+    (invalid / "README.txt").write_text("no models here\n")
+    readable(invalid)
+
+    running = start_api(wait_ready=False, volumes=mount(invalid, EMBEDDED))
+    status = running.container.wait(timeout=EXIT_TIMEOUT_S)
+    running.container.reload()
+    state = running.container.attrs["State"]
+    logs = running.container.logs().decode("utf-8", "replace").splitlines()
+
+    assert status["StatusCode"] != 0, logs
+    assert (state.get("Health") or {}).get("Status") != "healthy"
+    clear = [line for line in logs if "cannot start: no valid lightgbm_ensemble model set anywhere" in line]
+    assert len(set(line.split("cannot start: ", 1)[1] for line in clear)) == 1, logs
+    assert f"embedded model directory {EMBEDDED} is invalid: missing metadata file" in clear[0]
+    assert not [line for line in logs if "Traceback" in line], logs
+
+
+def test_new_model_version_in_the_external_volume_serves_after_a_restart(
+    start_api: StartApi, models: Path, tmp_path: Path
+) -> None:
+    volume = tmp_path / "external"
+    shutil.copytree(models, volume)
+    edit_metadata(volume, model_version="test-v1")
+    readable(volume)
+    running = start_api(volumes=mount(volume, EXTERNAL))
+    assert (health(running)["model_source"], health(running)["model_version"]) == ("external", "test-v1")
+
+    # The sha256s in the metadata cover the ONNX files only, so a new version needs no other change.
+    for item in list(volume.iterdir()):
+        shutil.rmtree(item) if item.is_dir() else item.unlink()
+    shutil.copytree(models, volume, dirs_exist_ok=True)
+    edit_metadata(volume, model_version="test-v2")
+    readable(volume)
+    running.container.restart(timeout=10)
+    restarted = reattach(running)
+
+    body = health(restarted)
+    assert (body["model_source"], body["model_version"], body["fallback_reason"]) == (
+        "external",
+        "test-v2",
+        None,
+    )
+    prediction = requests.post(restarted.url("/predict_onnx"), json=EXAMPLE, timeout=10).json()
+    assert prediction["model_version"] == "test-v2"
+
+
+def reattach(running: RunningContainer) -> RunningContainer:
+    """The restarted container (its published port may have changed), once it answers again."""
+    running.container.reload()
+    port = int(running.container.attrs["NetworkSettings"]["Ports"][f"{running.spec.port}/tcp"][0]["HostPort"])
+    restarted = RunningContainer(running.container, running.image_ref, running.spec, port, time.monotonic())
+    restarted.wait_ready()
+    return restarted
