@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Final
 
 import lightgbm as lgb
+import numpy as np
 import onnx
 from catboost import CatBoostRegressor
+from onnx import TensorProto, helper, numpy_helper
 from onnxmltools import convert_lightgbm
-from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.linear_model import LinearRegression
 
@@ -19,6 +20,7 @@ TARGET_OPSET: Final[int] = 15
 IR_VERSION: Final[int] = 8
 FEATURES_INPUT: Final[str] = "features"
 META_INPUT: Final[str] = "base_predictions"
+META_OUTPUT: Final[str] = "prediction"
 
 
 def lightgbm_onnx(model: lgb.LGBMRegressor, width: int) -> bytes:
@@ -46,14 +48,31 @@ def catboost_onnx(model: CatBoostRegressor) -> bytes:
 
 
 def linear_onnx(model: LinearRegression, width: int) -> bytes:
-    """The linear meta model as ONNX (skl2onnx), taking the base models' predictions as columns."""
-    proto = convert_sklearn(
-        model,
-        name="meta",
-        initial_types=[(META_INPUT, FloatTensorType([None, width]))],
-        target_opset=TARGET_OPSET,
+    """The linear meta model as a plain Mul → ReduceSum → Add graph over the base models' predictions.
+
+    skl2onnx's LinearRegressor runs one row through another kernel than a batch (GEMV, not GEMM) and its
+    float32 rounding differs; MatMul and Gemm fuse multiply-adds in kernels that ONNX Runtime picks by
+    shape. Here every op rounds each element alike for any N, and a sum of two terms (the two base
+    models) does not depend on its order, so a row predicts the same alone as inside any batch.
+    """
+    coefficients = np.asarray(model.coef_, dtype=np.float32).reshape(1, width)
+    intercept = np.asarray(model.intercept_, dtype=np.float32).reshape(1, 1)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Mul", [META_INPUT, "coefficients"], ["terms"]),
+            helper.make_node("ReduceSum", ["terms", "sum_axis"], ["weighted_sum"], keepdims=1),
+            helper.make_node("Add", ["weighted_sum", "intercept"], [META_OUTPUT]),
+        ],
+        "meta",
+        [helper.make_tensor_value_info(META_INPUT, TensorProto.FLOAT, [None, width])],
+        [helper.make_tensor_value_info(META_OUTPUT, TensorProto.FLOAT, [None, 1])],
+        [
+            numpy_helper.from_array(coefficients, "coefficients"),
+            numpy_helper.from_array(np.array([1], dtype=np.int64), "sum_axis"),
+            numpy_helper.from_array(intercept, "intercept"),
+        ],
     )
-    return _serialise(proto)
+    return _serialise(helper.make_model(graph, opset_imports=[helper.make_opsetid("", TARGET_OPSET)]))
 
 
 def _serialise(proto: onnx.ModelProto) -> bytes:

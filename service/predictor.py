@@ -55,17 +55,9 @@ class OnnxModel:
         self._outputs = [self._session.get_outputs()[0].name]
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Predict one value per row of the float32 (N, width) array `x`.
-
-        A single row is sent as two copies: ONNX Runtime computes one row with other kernels (GEMV rather
-        than GEMM in LinearRegressor) whose float32 rounding differs, and a row must predict the same
-        alone as inside a batch.
-        """
-        rows = len(x)
-        if rows == 1:
-            x = np.repeat(x, 2, axis=0)
+        """Predict one value per row of the float32 (N, width) array `x`."""
         result: np.ndarray = self._session.run(self._outputs, {self._input: x})[0]
-        return result.reshape(-1)[:rows]
+        return result.reshape(-1)
 
 
 class Predictor:

@@ -29,7 +29,10 @@ def _fraction(value: float) -> float:
     return value
 
 
-NonNegative = Annotated[float, Field(ge=0.0)]
+# Ceilings far above anything a plant logs per 15 minutes; they keep the float32 features finite.
+MAX_REACTIVE_KVARH: Final[float] = 1e4
+MAX_CO2_TONNES: Final[float] = 1e3
+ReactiveEnergy = Annotated[float, Field(ge=0.0, le=MAX_REACTIVE_KVARH)]
 PowerFactor = Annotated[float, Field(ge=0.0), AfterValidator(_fraction)]
 
 
@@ -38,9 +41,9 @@ class PredictionRequest(BaseModel):
 
     model_config = _STRICT_INPUT
 
-    lagging_reactive_power: NonNegative = Field(description="Lagging current reactive power, kVarh")
-    leading_reactive_power: NonNegative = Field(description="Leading current reactive power, kVarh")
-    co2: NonNegative = Field(description="CO2 emissions, tCO2")
+    lagging_reactive_power: ReactiveEnergy = Field(description="Lagging current reactive power, kVarh")
+    leading_reactive_power: ReactiveEnergy = Field(description="Leading current reactive power, kVarh")
+    co2: float = Field(ge=0.0, le=MAX_CO2_TONNES, description="CO2 emissions, tCO2")
     lagging_power_factor: PowerFactor = Field(description="Lagging power factor, fraction 0-1")
     leading_power_factor: PowerFactor = Field(description="Leading power factor, fraction 0-1")
     nsm: int = Field(ge=0, le=86399, description="Seconds since midnight")

@@ -39,7 +39,13 @@ HEAVY_TEXT = json.dumps({"predictions": [EXAMPLE] * 500})
 
 COMPILERS = ["/usr/bin/gcc*", "/usr/bin/cc", "/usr/bin/c++", "/usr/bin/*-gcc-*", "/usr/bin/ld", "/usr/bin/as"]
 DOWNLOADERS = ["/usr/bin/curl", "/usr/bin/wget", "/bin/curl", "/bin/wget"]
-PIP_IN_VENV = ["/opt/venv/bin/pip*", "/opt/venv/lib/*/site-packages/pip"]
+PIP_IN_VENV = [
+    "/opt/venv/bin/pip*",
+    "/opt/venv/lib/*/site-packages/pip",
+    "/usr/share/python-wheels/pip-*",
+    "/usr/local/lib/python3*/site-packages/pip",
+    "/usr/local/bin/pip*",
+]
 PIP_CACHES = ["*/.cache/pip", "/root/.cache*", "/app/.cache*"]
 SECRETS = ["/app/*.key", "/app/*.pem", "/app/*.env", "/app/*/.env", "/app/.env*", "/app/*id_rsa*"]
 

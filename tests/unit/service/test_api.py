@@ -123,6 +123,14 @@ def test_non_finite_numbers_are_422(client: TestClient, literal: str) -> None:
     assert error_fields(response) == ["co2"]
 
 
+@pytest.mark.parametrize("field", ["lagging_reactive_power", "leading_reactive_power", "co2"])
+def test_huge_finite_values_are_422_naming_the_field(client: TestClient, field: str) -> None:
+    response = client.post("/predict_onnx", json=with_field(field, 1e300))
+
+    assert response.status_code == 422
+    assert error_fields(response) == [field]
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
