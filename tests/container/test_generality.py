@@ -120,7 +120,8 @@ def _report(pytester: pytest.Pytester) -> dict[str, Any]:
 def _assert_nothing_left(session_id: str, tag: str) -> None:
     client = connect()
     label = {"label": f"{LABEL}={session_id}"}
-    assert client.containers.list(all=True, filters=label) == []
+    containers = [(c.name, c.status) for c in client.containers.list(all=True, filters=label)]
+    assert containers == [], f"containers of session {session_id} left: {containers}"
     assert client.volumes.list(filters=label) == []
     assert not [t for image in client.images.list() for t in image.tags if t.startswith(tag)]
 
