@@ -11,17 +11,8 @@ import random
 from collections.abc import Callable
 from typing import Any, Final
 
-# An ordinary mid-shift interval on a Wednesday, as existing clients send it.
-EXAMPLE: Final[dict[str, Any]] = {
-    "lagging_reactive_power": 23.45,
-    "leading_reactive_power": 0.0,
-    "co2": 0.02,
-    "lagging_power_factor": 0.78,
-    "leading_power_factor": 1.0,
-    "nsm": 36000,
-    "day_of_week": 2,
-    "load_type": "Medium",
-}
+from example_request import EXAMPLE
+
 CONTENT_TYPES: Final[tuple[str, ...]] = ("application/json", "text/plain", "application/octet-stream", "")
 
 # Each mutation breaks exactly one field of a valid request and returns its name.

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+from example_request import EXAMPLE
 
 from harness.checks import *  # noqa: F403
 from harness.config import HarnessConfig
@@ -18,18 +19,7 @@ from harness.container_run import RunningContainer
 
 StartContainer = Callable[..., RunningContainer]
 
-# The first interval of the UCI steel data set (Monday 00:15, light load), power factors as fractions.
-SEED_READING = {
-    "lagging_reactive_power": 2.95,
-    "leading_reactive_power": 0.0,
-    "co2": 0.0,
-    "lagging_power_factor": 0.7321,
-    "leading_power_factor": 1.0,
-    "nsm": 900,
-    "day_of_week": 0,
-    "load_type": "Light",
-}
-# Highest Usage_kWh in the data set is about 157 kWh per 15 minutes; a light interval is far below.
+# Highest Usage_kWh in the data set is about 157 kWh per 15 minutes.
 PLAUSIBLE_KWH = (0.0, 160.0)
 
 
@@ -42,7 +32,7 @@ def _health(running: RunningContainer) -> dict[str, Any]:
 
 @pytest.mark.container
 def test_prediction_on_the_seed_example_is_plausible(running_container: RunningContainer) -> None:
-    answer = requests.post(running_container.url("/predict_onnx"), json=SEED_READING, timeout=10)
+    answer = requests.post(running_container.url("/predict_onnx"), json=EXAMPLE, timeout=10)
     assert answer.status_code == 200, answer.text
     body = answer.json()
     low, high = PLAUSIBLE_KWH
@@ -52,31 +42,25 @@ def test_prediction_on_the_seed_example_is_plausible(running_container: RunningC
 
 @pytest.mark.container
 def test_batch_prediction_matches_single_predictions(running_container: RunningContainer) -> None:
-    heavy = {
-        **SEED_READING,
-        "lagging_reactive_power": 23.45,
-        "co2": 0.02,
-        "load_type": "Maximum",
-        "nsm": 36000,
-    }
+    light_night = {**EXAMPLE, "lagging_reactive_power": 2.95, "co2": 0.0, "nsm": 900, "load_type": "Light"}
     single = [
         requests.post(running_container.url("/predict_onnx"), json=reading, timeout=10).json()[
             "predicted_usage_kwh"
         ]
-        for reading in (SEED_READING, heavy)
+        for reading in (EXAMPLE, light_night)
     ]
     batch = requests.post(
-        running_container.url("/predict_onnx/batch"), json={"predictions": [SEED_READING, heavy]}, timeout=10
+        running_container.url("/predict_onnx/batch"), json={"predictions": [EXAMPLE, light_night]}, timeout=10
     )
     assert batch.status_code == 200, batch.text
-    assert [item["predicted_usage_kwh"] for item in batch.json()["predictions"]] == pytest.approx(single)
+    assert [item["predicted_usage_kwh"] for item in batch.json()["predictions"]] == single
 
 
 @pytest.mark.container
 def test_percent_power_factor_is_rejected_with_a_clear_422(running_container: RunningContainer) -> None:
     answer = requests.post(
         running_container.url("/predict_onnx"),
-        json={**SEED_READING, "lagging_power_factor": 73.21},
+        json={**EXAMPLE, "lagging_power_factor": 78.0},
         timeout=10,
     )
     assert answer.status_code == 422

@@ -19,20 +19,11 @@ from typing import Any
 
 import docker
 import pytest
+from example_request import EXAMPLE
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTHY_TIMEOUT_S = 180.0
 BUILD_TIMEOUT_S = 900.0
-EXAMPLE_REQUEST = {
-    "lagging_reactive_power": 2.95,
-    "leading_reactive_power": 0.0,
-    "co2": 0.0,
-    "lagging_power_factor": 0.7321,
-    "leading_power_factor": 1.0,
-    "nsm": 900,
-    "day_of_week": 0,
-    "load_type": "Light",
-}
 
 pytestmark = pytest.mark.container
 
@@ -216,12 +207,12 @@ def test_api_records_its_model_version_in_mlflow(stack: Stack) -> None:
 def test_api_keeps_serving_and_restarts_with_mlflow_stopped(stack: Stack) -> None:
     stack.compose("stop", "mlflow")
     for _ in range(20):
-        status, body = _http(f"{stack.api_url}/predict_onnx", EXAMPLE_REQUEST)
+        status, body = _http(f"{stack.api_url}/predict_onnx", EXAMPLE)
         assert status == 200, body
     stack.compose("restart", "api")
     ready_s = _seconds_until_healthy(f"{stack.api_url}/health", timeout_s=15)
     print(f"API restart with MLflow stopped to /health 200: {ready_s:.1f} s")
-    status, body = _http(f"{stack.api_url}/predict_onnx", EXAMPLE_REQUEST)
+    status, body = _http(f"{stack.api_url}/predict_onnx", EXAMPLE)
     assert status == 200, body
     mlflow = stack.container("mlflow")
     assert mlflow.status == "exited"

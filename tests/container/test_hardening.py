@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 import requests
-from hostile_requests import EXAMPLE, bad_json_bodies, blamed_fields, garbage_bodies
+from example_request import EXAMPLE
+from hostile_requests import bad_json_bodies, blamed_fields, garbage_bodies
 
 from harness.container_run import RunningContainer
 from harness.hygiene import Session

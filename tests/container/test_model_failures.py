@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import requests
-from hostile_requests import EXAMPLE
+from example_request import EXAMPLE
 
 from harness.config import HarnessConfig
 from harness.container_run import RunningContainer

@@ -10,23 +10,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from example_request import EXAMPLE
 from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.features import LOAD_TYPES, active_energy
 from service.settings import MODEL_TYPES, Settings
-
-# An ordinary mid-shift interval on a Wednesday, as existing clients send it.
-EXAMPLE: dict[str, Any] = {
-    "lagging_reactive_power": 23.45,
-    "leading_reactive_power": 0.0,
-    "co2": 0.02,
-    "lagging_power_factor": 0.78,
-    "leading_power_factor": 1.0,
-    "nsm": 36000,
-    "day_of_week": 2,
-    "load_type": "Medium",
-}
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from example_request import EXAMPLE
 from fastapi.testclient import TestClient
-from hostile_requests import EXAMPLE
 from onnx import TensorProto, helper, numpy_helper
 from test_model_store import BREAKAGES, ENSEMBLE_META, edit_metadata, settings_for
 

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 import schemathesis
+from example_request import EXAMPLE
 from fastapi.testclient import TestClient
-from hostile_requests import EXAMPLE, bad_json_bodies, blamed_fields, garbage_bodies
+from hostile_requests import bad_json_bodies, blamed_fields, garbage_bodies
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error

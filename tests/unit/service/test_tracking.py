@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from example_request import EXAMPLE
 from fastapi.testclient import TestClient
 
 from service.app import create_app
@@ -31,16 +32,6 @@ from service.tracking import (
 )
 
 SERVER_START_TIMEOUT_S = 90.0
-EXAMPLE_REQUEST = {
-    "lagging_reactive_power": 23.45,
-    "leading_reactive_power": 0.0,
-    "co2": 0.0,
-    "lagging_power_factor": 0.7317,
-    "leading_power_factor": 1.0,
-    "nsm": 36000,
-    "day_of_week": 0,
-    "load_type": "Medium",
-}
 
 
 def _free_port() -> int:
@@ -283,7 +274,7 @@ def _serve_example(settings: Settings) -> tuple[float, float]:
     with TestClient(app) as client:
         started = time.monotonic()
         assert client.get("/health").json()["status"] == "healthy"
-        response = client.post("/predict_onnx", json=EXAMPLE_REQUEST)
+        response = client.post("/predict_onnx", json=EXAMPLE)
         served = time.monotonic() - started
     assert response.status_code == 200, response.text
     assert response.json()["predicted_usage_kwh"] > 0
