@@ -75,7 +75,9 @@ class Predictor:
         features = build_features(raw)
         if self._meta is None:
             return self._base[0](features)
-        stacked = np.stack([model(features) for model in self._base], axis=1).astype(np.float32, copy=False)
+        stacked = np.empty((features.shape[0], len(self._base)), dtype=np.float32)
+        for column, model in enumerate(self._base):
+            stacked[:, column] = model(features)
         return self._meta(stacked)
 
     def probe(self) -> float:
