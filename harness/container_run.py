@@ -94,7 +94,7 @@ class RunningContainer:
                     last_seen = f"{type(exc).__name__}: {exc}"
                 now = time.monotonic()
                 if now >= next_state_check:
-                    self._raise_if_exited(f"waiting for a 2xx from {url}")
+                    raise_if_exited(self.container, f"waiting for a 2xx from {url}")
                     next_state_check = now + _STATE_EVERY_S
                 if now >= deadline:
                     raise ReadinessTimeout(
@@ -122,7 +122,7 @@ class RunningContainer:
             if seen == status:
                 return time.monotonic() - self.started
             if not state.get("Running"):
-                raise _exited(self.container, self.image_ref, state, f"waiting for health status {status}")
+                raise _exited(self.container, state, f"waiting for health status {status}")
             if time.monotonic() >= deadline:
                 probes = [str(entry.get("Output", "")).strip() for entry in health.get("Log") or []]
                 raise ReadinessTimeout(
@@ -131,6 +131,18 @@ class RunningContainer:
                     f"{format_tail(probes[-3:], 'last health-check outputs')}"
                 )
             time.sleep(_POLL_S)
+
+    def restart(self, timeout_s: float = 10) -> float:
+        """Stop and start again, then wait until ready: the published port may change; ready_s is re-measured.
+
+        Stop and start rather than `docker restart`, so the clock starts when the container does.
+        """
+        self.container.stop(timeout=int(timeout_s))
+        self.started = time.monotonic()
+        self.container.start()
+        self.ready_s = None
+        self.host_port = _host_port(self.container, self.spec.port, "restarting")
+        return self.wait_ready()
 
     def stop(self, timeout_s: float = 10) -> int:
         """Stop (SIGTERM, then SIGKILL after timeout_s) and return the exit code."""
@@ -143,12 +155,13 @@ class RunningContainer:
         with contextlib.suppress(NotFound):
             self.container.remove(force=True, v=True)
 
-    def _raise_if_exited(self, doing: str) -> None:
-        """ContainerExited when the container is no longer running."""
-        self.container.reload()
-        state = self.container.attrs["State"]
-        if not state.get("Running"):
-            raise _exited(self.container, self.image_ref, state, doing)
+
+def raise_if_exited(container: Container, doing: str) -> None:
+    """ContainerExited (state, exit code, last logs) when the container no longer runs; `doing` says when."""
+    container.reload()
+    state = container.attrs["State"]
+    if not state.get("Running"):
+        raise _exited(container, state, doing)
 
 
 def _logs_tail(container: Container, n: int) -> list[str]:
@@ -160,12 +173,13 @@ def _logs_tail(container: Container, n: int) -> list[str]:
     return raw.decode("utf-8", "replace").splitlines()
 
 
-def _exited(container: Container, image_ref: str, state: dict[str, Any], doing: str) -> ContainerExited:
+def _exited(container: Container, state: dict[str, Any], doing: str) -> ContainerExited:
     """ContainerExited naming the exit code (and an OOM kill) with the container's last logs."""
     code = state.get("ExitCode")
     tail = _logs_tail(container, 30)
+    image = container.attrs["Config"]["Image"]
     return ContainerExited(
-        f"container {container.short_id} of {image_ref} stopped ({state.get('Status')}, "
+        f"container {container.short_id} of {image} stopped ({state.get('Status')}, "
         f"exit code {code}{', killed for lack of memory' if state.get('OOMKilled') else ''}) "
         f"while {doing}. {format_tail(tail)}",
         exit_code=code,
@@ -186,13 +200,9 @@ def start_container(
     try:
         started = time.monotonic()
         container.start()
-        container.reload()
-        if not container.attrs["State"].get("Running"):
-            raise _exited(container, image_ref, container.attrs["State"], "starting")
-        bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{spec.port}/tcp") or []
-        if not bindings:
-            raise HarnessError(f"container {container.short_id} of {image_ref} published no port {spec.port}")
-        running = RunningContainer(container, image_ref, spec, int(bindings[0]["HostPort"]), started)
+        running = RunningContainer(
+            container, image_ref, spec, _host_port(container, spec.port, "starting"), started
+        )
         if wait_ready:
             running.wait_ready()
     except BaseException:
@@ -200,6 +210,16 @@ def start_container(
             container.remove(force=True, v=True)
         raise
     return running
+
+
+def _host_port(container: Container, port: int, doing: str) -> int:
+    """The host port a just-started container publishes `port` on (ContainerExited if it died already)."""
+    raise_if_exited(container, doing)
+    bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
+    if not bindings:
+        image = container.attrs["Config"]["Image"]
+        raise HarnessError(f"container {container.short_id} of {image} published no port {port}")
+    return int(bindings[0]["HostPort"])
 
 
 def _create_kwargs(

@@ -15,7 +15,7 @@ from dataclasses import replace
 import pytest
 
 from harness.config import HarnessConfig
-from harness.container_run import RunningContainer
+from harness.container_run import RunningContainer, raise_if_exited
 from harness.latency_plot import plot_latency_histogram
 from harness.load_runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult, LoadSpec, run_load
 from harness.results import Results
@@ -46,7 +46,7 @@ def test_load(
         cpuset=load.locust_cpuset,
         env={HEALTH_PATH_ENV: harness_config.run.health_path},
     )
-    with StatsSampler(running.container) as sampler:
+    with StatsSampler(running.container, f"load-testing it with {load.locustfile}") as sampler:
         result = run_load(spec, running.url(), reports / "load")
     _record(harness_results, result)
     harness_results.record("load.users", load.users)
@@ -68,6 +68,7 @@ def test_load(
         floor = run_load(
             replace(spec, env={**spec.env, SCENARIO_ENV: "health"}), running.url(), reports / "health"
         )
+        raise_if_exited(running.container, f"load-testing its health path {harness_config.run.health_path}")
         harness_results.record("load.health_rps", round(floor.rps, 1), unit="req/s")
         harness_results.record("load.health_p50_ms", round(floor.p50_ms, 3), unit="ms")
         harness_results.record("load.health_failures", floor.failures)

@@ -41,6 +41,7 @@ from harness.results import Results
 
 MARKER = "container"
 LOAD_MARKER = "harness_load"
+_ENVIRONMENT = "environment"  # report group of facts about the run, not of the image
 
 
 @dataclass
@@ -228,8 +229,8 @@ def harness_session(
         request.session.shouldfail = "the Docker engine is unreachable (see the first error)"
         pytest.fail(unreachable, pytrace=False)
     state.session = new_session(client, keep=harness_config.keep)
-    harness_results.record("environment.engine", engine_facts(client))
-    harness_results.record("environment.session_id", state.session.id)
+    harness_results.record(f"{_ENVIRONMENT}.engine", engine_facts(client))
+    harness_results.record(f"{_ENVIRONMENT}.session_id", state.session.id)
     yield state.session
     _cleanup(state)
 
@@ -382,9 +383,13 @@ def _load_on(config: pytest.Config) -> bool:
 
 
 def _report(state: _State) -> dict[str, Any] | None:
-    """The report of what the run measured, or None when it measured nothing (e.g. only unit tests ran)."""
+    """The report of what the run measured, or None when it measured nothing (e.g. only unit tests ran).
+
+    The engine facts every container test records are not a measurement: a run of container tests that use
+    no harness check must not overwrite the report of a run that did.
+    """
     figures = state.results.figures()
-    if not figures and not state.results.budgets:
+    if not any(group != _ENVIRONMENT for group in figures) and not state.results.budgets:
         return None
     environment = {
         "harness": {

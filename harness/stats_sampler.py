@@ -12,6 +12,7 @@ from docker.errors import DockerException
 from docker.models.containers import Container
 from requests import RequestException
 
+from harness.container_run import raise_if_exited
 from harness.resource_stats import cpu_percent, has_previous_sample, memory_bytes
 
 # The daemon sends one payload per second; stopping waits for the next one at most this long.
@@ -32,11 +33,13 @@ class StatsSampler:
 
     Reading happens in a daemon thread; on exit the thread stops at the next payload and closes the stream.
     The first payload has no earlier CPU sample, so it only contributes memory (CPU recorded as 0.0 and
-    left out of the CPU median).
+    left out of the CPU median). A container that stopped meanwhile fails the measurement: stopping raises
+    ContainerExited (exit code, last logs) naming `doing`, what was measured.
     """
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: Container, doing: str = "its memory and CPU were sampled") -> None:
         self.container = container
+        self.doing = doing
         self.samples: list[tuple[float, int, float]] = []
         self.error: str | None = None
         self._cpu_samples: list[float] = []
@@ -58,10 +61,11 @@ class StatsSampler:
         self.stop()
 
     def stop(self) -> None:
-        """Ask the reader to stop and wait for it (it ends at the next payload or when the stream ends)."""
+        """Stop the reader (at the next payload or the stream's end); ContainerExited if the container stopped."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=_STOP_WAIT_S)
+        raise_if_exited(self.container, self.doing)
 
     @property
     def peak_memory_bytes(self) -> int:
@@ -86,7 +90,7 @@ class StatsSampler:
                 if self._stop.is_set():
                     break
                 if not payload.get("memory_stats"):
-                    continue  # the container has stopped: the daemon sends empty payloads
+                    continue  # the container has stopped: the daemon sends empty payloads (stop() raises)
                 cpu = cpu_percent(payload) if has_previous_sample(payload) else None
                 if cpu is not None:
                     self._cpu_samples.append(cpu)
@@ -99,7 +103,7 @@ class StatsSampler:
 
 def idle_stats(container: Container, seconds: float = 5) -> IdleStats:
     """Median memory and CPU over `seconds` of a container nobody talks to."""
-    with StatsSampler(container) as sampler:
+    with StatsSampler(container, f"its idle memory and CPU were sampled for {seconds:g} s") as sampler:
         time.sleep(seconds)
     return IdleStats(
         memory_bytes=sampler.median_memory_bytes,

@@ -182,6 +182,27 @@ def test_a_budget_over_its_limit_fails_the_run_naming_measured_and_limit(pyteste
 
 
 @pytest.mark.container
+def test_a_run_that_measures_nothing_keeps_the_last_report(pytester: pytest.Pytester) -> None:
+    config, _ = _project(pytester, PASSING_BUDGETS)
+    pytester.makepyfile(
+        test_engine_only="import pytest\n\n\n@pytest.mark.container\n"
+        "def test_engine_answers(harness_session):\n    assert harness_session.client.ping()\n"
+    )
+    earlier = pytester.path / "out" / "report.json"
+    earlier.parent.mkdir()
+    earlier.write_text('{"image": {"size_bytes": 1}}')
+
+    result = pytester.runpytest_subprocess(
+        "test_engine_only.py", "--harness-config", str(config), "-p", "no:cacheprovider", timeout=120
+    )
+
+    result.assert_outcomes(passed=1)
+    assert earlier.read_text() == '{"image": {"size_bytes": 1}}'
+    assert not (pytester.path / "out" / "report.md").exists()
+    assert "container harness" not in result.stdout.str()
+
+
+@pytest.mark.container
 def test_unreachable_engine_is_one_clear_error(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

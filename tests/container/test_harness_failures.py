@@ -1,4 +1,5 @@
-"""The harness when things go wrong: a failing build, a container dying mid-run, Ctrl-C at every stage.
+"""The harness when things go wrong: a failing build, a container dying mid-run or mid-benchmark, Ctrl-C at
+every stage.
 
 Docker being unreachable is covered by test_generality.py (test_unreachable_engine_is_one_clear_error).
 Ctrl-C runs a child pytest on the tiny fixture image in its own process group and sends SIGINT to the group,
@@ -24,6 +25,7 @@ from harness.build_timer import ImageSpec, build_image
 from harness.container_run import RunSpec, start_container
 from harness.errors import BuildFailed, ContainerExited
 from harness.hygiene import LABEL, Session
+from harness.stats_sampler import idle_stats
 
 pytestmark = pytest.mark.container
 
@@ -31,6 +33,15 @@ TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_service"
 BASE_PROVIDER = f'sh {TINY / "provide_base.sh"} "$HARNESS_BASE_IMAGE"'
 CHILD_EXIT_TIMEOUT_S = 60
 STAGE_TIMEOUT_S = 120
+DYING_TIMEOUT_S = 120
+CHILD_ARGS = ["-m", "container", "--harness-config", "harness.toml", "-p", "no:cacheprovider"]
+# Serves for 2 s, then says why it gives up and exits 7.
+DYING_COMMAND = [
+    "sh",
+    "-c",
+    "/usr/local/bin/start.sh & sleep 2; "
+    "echo 'worker 3: out of file descriptors' >&2; echo 'fatal: giving up' >&2; exit 7",
+]
 
 CHILD_CONFIG = """
 dockerfile = "{dockerfile}"
@@ -39,6 +50,7 @@ tag = "{tag}"
 base_provider = 'sh {tiny}/provide_base.sh'
 code_change_path = "{code_change_path}"
 report = "out/report.json"
+idle_seconds = 4
 
 [run]
 port = 8080
@@ -48,7 +60,7 @@ health_path = "/healthz"
 locustfile = "locustfile.py"
 users = 2
 spawn_rate = 2
-duration_s = 120
+duration_s = {duration_s}
 warmup_s = 0
 """
 
@@ -64,6 +76,32 @@ def announce_session(harness_session):
     Path("session_id.txt").write_text(harness_session.id)
 """
 
+# The parent's tiny image stands in for the build (the checks under test do not need one), and every
+# container the checks start dies 2 s later: the plugin's fixtures, with DYING_COMMAND.
+DYING_CONFTEST = """
+import pytest
+
+from harness.image_inspect import inspect_image
+
+
+@pytest.fixture(scope="session")
+def built_image(harness_session):
+    return inspect_image(harness_session.client, {image!r}, None)
+
+
+@pytest.fixture
+def start_container(start_container):
+    def start(**overrides):
+        return start_container(command={command!r}, **overrides)
+
+    return start
+
+
+@pytest.fixture
+def running_container(start_container):
+    return start_container()
+"""
+
 CHILD_TESTS = {
     "build": "import pytest\n\n\n@pytest.mark.container\ndef test_build(build_timings):\n    pass\n",
     "run": (
@@ -71,6 +109,10 @@ CHILD_TESTS = {
         "def test_run(running_container):\n    time.sleep(120)\n"
     ),
     "load": "from harness.load_checks import *  # noqa: F403\n",
+    "benchmarks": (
+        "from harness.checks import test_idle_memory_and_cpu  # noqa: F401\n"
+        "from harness.load_checks import test_load  # noqa: F401\n"
+    ),
 }
 
 # Marks its first answered request, so the parent interrupts while the load is running.
@@ -113,6 +155,34 @@ def tags_starting(client: docker.DockerClient, prefix: str) -> list[str]:
 def containers_running(client: docker.DockerClient, text: str) -> list[str]:
     """Ids of containers (labelled or not, e.g. a build's intermediate ones) whose command holds `text`."""
     return [c["Id"] for c in client.api.containers(all=True) if text in (c.get("Command") or "")]
+
+
+def write_child_project(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    tag: str,
+    *,
+    build: tuple[Path, Path, str] = (TINY / "Dockerfile", TINY, "app/www/index.html"),
+    duration_s: int = 120,
+) -> Path:
+    """A child project's harness.toml and locustfile; `build` is (dockerfile, context, code_change_path).
+
+    Returns the file the locustfile creates once the load is running.
+    """
+    dockerfile, context, code_change = build
+    config = CHILD_CONFIG.format(
+        dockerfile=dockerfile,
+        context=context,
+        tag=tag,
+        tiny=TINY,
+        code_change_path=code_change,
+        duration_s=duration_s,
+    )
+    (pytester.path / "harness.toml").write_text(config)
+    (pytester.path / "locustfile.py").write_text(CHILD_LOCUSTFILE)
+    load_started = pytester.path / "load_started"
+    monkeypatch.setenv("H5_LOAD_STARTED", str(load_started))
+    return load_started
 
 
 def wait_for(condition: Callable[[], object], what: str, child: subprocess.Popen[bytes], log: Path) -> None:
@@ -175,11 +245,7 @@ def test_failing_build_names_the_step_and_its_last_output(harness_session: Sessi
 def test_container_dying_during_a_run_raises_container_exited_with_its_last_logs(
     harness_session: Session, tiny_image: str
 ) -> None:
-    script = (
-        "/usr/local/bin/start.sh & sleep 2; "
-        "echo 'worker 3: out of file descriptors' >&2; echo 'fatal: giving up' >&2; exit 7"
-    )
-    spec = RunSpec(port=8080, health_path="/healthz", command=["sh", "-c", script])
+    spec = RunSpec(port=8080, health_path="/healthz", command=DYING_COMMAND)
 
     with (
         start_container(harness_session, tiny_image, spec) as running,
@@ -195,6 +261,44 @@ def test_container_dying_during_a_run_raises_container_exited_with_its_last_logs
     assert "fatal: giving up" in str(failure)
 
 
+def test_container_dying_while_sampled_idle_raises_container_exited_with_its_last_logs(
+    harness_session: Session, tiny_image: str
+) -> None:
+    spec = RunSpec(port=8080, health_path="/healthz", command=DYING_COMMAND)
+
+    with (
+        start_container(harness_session, tiny_image, spec) as running,
+        pytest.raises(ContainerExited) as raised,
+    ):
+        idle_stats(running.container, seconds=4)
+
+    failure = raised.value
+    assert failure.exit_code == 7
+    assert failure.log_tail[-1] == "fatal: giving up"
+    assert "exit code 7" in str(failure)
+    assert "while its idle memory and CPU were sampled for 4 s" in str(failure)
+    assert "fatal: giving up" in str(failure)
+
+
+def test_container_dying_during_the_idle_and_load_checks_fails_both_with_its_last_logs(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, harness_session: Session, tiny_image: str
+) -> None:
+    tag = f"harness-failures/dying-{secrets.token_hex(4)}:latest"
+    write_child_project(pytester, monkeypatch, tag, duration_s=4)
+    pytester.makeconftest(CHILD_CONFTEST + DYING_CONFTEST.format(image=tiny_image, command=DYING_COMMAND))
+    pytester.makepyfile(test_benchmarks=CHILD_TESTS["benchmarks"])
+
+    result = pytester.runpytest_subprocess(*CHILD_ARGS, timeout=DYING_TIMEOUT_S)
+
+    result.assert_outcomes(failed=2)
+    output = result.stdout.str()
+    for doing in ("its idle memory and CPU were sampled for 4 s", "load-testing it with locustfile.py"):
+        result.stdout.fnmatch_lines([f"*ContainerExited: container * stopped (exited, exit code 7) while {doing}*"])
+    assert output.count("    fatal: giving up") == 2, output
+    session_id = (pytester.path / "session_id.txt").read_text()
+    assert labelled(harness_session.client, session_id) == {"containers": [], "volumes": [], "networks": []}
+
+
 @pytest.mark.parametrize("stage", ["build", "run", "load"])
 def test_ctrl_c_leaves_nothing_on_the_engine(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, harness_session: Session, stage: str
@@ -202,32 +306,17 @@ def test_ctrl_c_leaves_nothing_on_the_engine(
     client = harness_session.client
     token = f"h5-{stage}-{secrets.token_hex(4)}"
     tag = f"harness-failures/{token}:latest"
-    load_started = pytester.path / "load_started"
     if stage == "build":
         (pytester.path / "Dockerfile").write_text(SLOW_DOCKERFILE.format(token=token))
-        dockerfile, context, code_change = pytester.path / "Dockerfile", pytester.path, "Dockerfile"
+        load_started = write_child_project(
+            pytester, monkeypatch, tag, build=(pytester.path / "Dockerfile", pytester.path, "Dockerfile")
+        )
     else:
-        dockerfile, context, code_change = TINY / "Dockerfile", TINY, "app/www/index.html"
-    config = CHILD_CONFIG.format(
-        dockerfile=dockerfile, context=context, tag=tag, tiny=TINY, code_change_path=code_change
-    )
-    (pytester.path / "harness.toml").write_text(config)
-    (pytester.path / "locustfile.py").write_text(CHILD_LOCUSTFILE)
+        load_started = write_child_project(pytester, monkeypatch, tag)
     pytester.makeconftest(CHILD_CONFTEST)
     pytester.makepyfile(**{f"test_{stage}": CHILD_TESTS[stage]})
-    monkeypatch.setenv("H5_LOAD_STARTED", str(load_started))
     log = pytester.path / "child.log"
-    args = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-m",
-        "container",
-        "--harness-config",
-        "harness.toml",
-        "-p",
-        "no:cacheprovider",
-    ]
+    args = [sys.executable, "-m", "pytest", *CHILD_ARGS]
 
     with log.open("wb") as output:
         child = pytester.popen(args, stdout=output.fileno(), stderr=subprocess.STDOUT, start_new_session=True)
