@@ -111,6 +111,8 @@ class LoadConfig(BaseModel):
     processes: int = 1
     container_cpuset: str | None = None
     locust_cpuset: str | None = None
+    container_env: dict[str, str] = Field(default_factory=dict)
+    health_floor: bool = False
 
 
 class HarnessConfig(_Strict):

@@ -2,6 +2,7 @@
 
 Protocol for stable numbers on a small machine: the container is pinned to load.container_cpuset and Locust
 to load.locust_cpuset, so the load generator never takes CPU from the service; the report states the pinning.
+load.container_env adds environment for the loaded container only (e.g. as many workers as CPUs pinned).
 With load.health_floor the same container then serves the health path alone, and the ratio of the two
 throughputs says how much of the framework's floor the real endpoint keeps.
 """
@@ -34,7 +35,7 @@ def test_load(
     if not load.locustfile:
         pytest.fail("load checks need a locustfile: set [tool.harness.load] locustfile", pytrace=False)
     pinning = {"cpuset": load.container_cpuset} if load.container_cpuset else {}
-    running = start_container(**pinning)
+    running = start_container(env=load.container_env, **pinning)
     reports = harness_config.report_path.parent
     spec = LoadSpec(
         locustfile=harness_config.path(load.locustfile),
@@ -64,7 +65,7 @@ def test_load(
     failures = []
     if result.failures:
         failures.append(f"{result.failures} of the scenario's requests failed (see {result.log_path})")
-    if getattr(load, "health_floor", False):  # an extra key of [load] until the config types it
+    if load.health_floor:
         floor = run_load(
             replace(spec, env={**spec.env, SCENARIO_ENV: "health"}), running.url(), reports / "health"
         )
