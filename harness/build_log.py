@@ -11,6 +11,7 @@ _STEP = re.compile(r"^Step (?P<number>\d+)/\d+ : (?P<instruction>.*)$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _BUILT = re.compile(r"^Successfully built (?P<id>[0-9a-f]+)$")
 _USING_CACHE = " ---> Using cache"
+_LAYER = re.compile(r"^ ---> (?P<id>[0-9a-f]{12,64})$")
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,18 @@ class BuildStep:
 
 @dataclass
 class BuildLog:
-    """A parsed build: its steps, the image it made (or the error and failing step) and every log line."""
+    """A parsed build: its steps, the image it made (or the error and failing step) and every log line.
+
+    created_ids are the images this build made for its uncached steps (earlier stages' results among them),
+    so the session can remove what a multi-stage build leaves untagged; cached and FROM steps reuse images.
+    """
 
     steps: list[BuildStep]
     image_id: str | None
     error: str | None
     failing_step: str | None
     lines: list[str] = field(default_factory=list)
+    created_ids: list[str] = field(default_factory=list)
 
     @property
     def cache_hits(self) -> int:
@@ -53,6 +59,7 @@ def parse_build_events(events: Iterable[tuple[float, dict[str, Any]]]) -> BuildL
     starts: list[tuple[int, str, float, str]] = []
     cached: set[int] = set()
     lines: list[str] = []
+    created: list[str] = []
     image_id: str | None = None
     error: str | None = None
     pending, pending_time, end = "", 0.0, 0.0
@@ -67,6 +74,9 @@ def parse_build_events(events: Iterable[tuple[float, dict[str, Any]]]) -> BuildL
             starts.append((int(step["number"]), step["instruction"], started, line))
         elif line.startswith(_USING_CACHE) and starts:
             cached.add(starts[-1][0])
+        elif (layer := _LAYER.match(line)) and starts and starts[-1][0] not in cached:
+            if not starts[-1][1].upper().startswith("FROM "):
+                created.append(layer["id"])
         elif (built := _BUILT.match(line)) and image_id is None:
             image_id = built["id"]
 
@@ -107,4 +117,5 @@ def parse_build_events(events: Iterable[tuple[float, dict[str, Any]]]) -> BuildL
         error=error,
         failing_step=failing,
         lines=lines,
+        created_ids=created,
     )

@@ -138,6 +138,8 @@ def build_image(
         events.append((time.monotonic() - start, {"error": str(exc)}))
     seconds = time.monotonic() - start
     log = parse_build_events(events)
+    for image_id in log.created_ids:
+        session.track_image(image_id)
     if log.error is not None or log.image_id is None:
         tail = log.lines[-_TAIL_LINES:]
         raise BuildFailed(

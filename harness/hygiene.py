@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ import docker
 from docker.errors import APIError, ImageNotFound, NotFound
 
 LABEL = "io.harness.session"
+_SHORT_ID = re.compile(r"[0-9a-f]{12,64}")
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,10 @@ class Session:
         labelled = [image.id for image in self.client.images.list(all=True, filters=label_filter)]
         # Tags first (untagging deletes an image nobody else tags), then ids that are left without any tag:
         # an id another party has tagged meanwhile (shared build cache) stays.
-        for ref in sorted({*self.built_images, *labelled}, key=lambda r: r.startswith("sha256:")):
+        for ref in sorted({*self.built_images, *labelled}, key=_is_image_id):
             if ref in keep_images or _image_id(self.client, ref) in keep_ids:
                 continue
-            if ref.startswith("sha256:") and _tags(self.client, ref):
+            if _is_image_id(ref) and _tags(self.client, ref):
                 continue
             if _ignore_missing(partial(self.client.images.remove, ref, noprune=False)):
                 summary.images.append(ref)
@@ -78,6 +80,11 @@ class Session:
 def new_session(client: docker.DockerClient, keep: bool = False) -> Session:
     """A session with a fresh random id."""
     return Session(id=secrets.token_hex(6), client=client, keep=keep)
+
+
+def _is_image_id(ref: str) -> bool:
+    """True for an image id (full "sha256:…" or the builder's short hex form), False for a tag."""
+    return ref.startswith("sha256:") or _SHORT_ID.fullmatch(ref) is not None
 
 
 def _image_id(client: docker.DockerClient, ref: str) -> str | None:

@@ -79,3 +79,18 @@ def test_lines_split_across_chunks_are_joined_before_matching() -> None:
         (2, "RUN true", True, 2.5),
     ]
     assert log.image_id == "0123abcd"
+
+
+def test_created_ids_are_the_images_of_uncached_steps_only() -> None:
+    uncached, _ = _parse("build_uncached.json")
+    cached, _ = _parse("build_cached.json")
+    failing, _ = _parse("build_failing.json")
+
+    # Steps 3-11 made a layer image each; the FROM step's id is the base image, never this build's.
+    assert uncached.created_ids == [
+        "d2d33eb43339", "9808467844b5", "878fc2635fb9", "14646da30a31", "bb91f734beed",
+        "dafe1b00bc7b", "67ec25097f32", "ee0c4dd0b026", "80b522c1960c",
+    ]  # fmt: skip
+    assert str(uncached.image_id).startswith(f"sha256:{uncached.created_ids[-1]}")
+    assert cached.created_ids == []
+    assert failing.created_ids == []
