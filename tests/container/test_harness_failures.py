@@ -30,7 +30,8 @@ from harness.stats_sampler import idle_stats
 pytestmark = pytest.mark.container
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_service"
-BASE_PROVIDER = f'sh {TINY / "provide_base.sh"} "$HARNESS_BASE_IMAGE"'
+# Makes (or reuses) local/busybox:stable, a clearly local tag, never one named like the official image.
+BASE_PROVIDER = f'sh {TINY / "provide_base.sh"}'
 CHILD_EXIT_TIMEOUT_S = 60
 STAGE_TIMEOUT_S = 120
 DYING_TIMEOUT_S = 120
