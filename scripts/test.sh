@@ -8,7 +8,7 @@ bash scripts/setup_env.sh
 data="${STEEL_DATA_CSV:-../shared/data/Steel_industry_data.csv}"
 args=()
 if [ -f "$data" ]; then
-  args+=(--steel-data "$data")
+  args+=("--steel-data=$data")
 else
   echo "test.sh: no steel CSV at $data (set STEEL_DATA_CSV): the tests marked 'data' are NOT run" >&2
   args+=(-m "not data")
