@@ -13,6 +13,7 @@ from docker.models.containers import Container
 from requests import RequestException
 
 from harness.container_run import raise_if_exited
+from harness.errors import HarnessError
 from harness.resource_stats import cpu_percent, has_previous_sample, memory_bytes
 
 # The daemon sends one payload per second; stopping waits for the next one at most this long.
@@ -61,11 +62,18 @@ class StatsSampler:
         self.stop()
 
     def stop(self) -> None:
-        """Stop the reader (at the next payload or the stream's end); ContainerExited if the container stopped."""
+        """Stop the reader (at the next payload or the stream's end); ContainerExited if the container stopped.
+
+        A stats stream that broke while the container ran raises HarnessError: its figures would be partial.
+        """
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=_STOP_WAIT_S)
         raise_if_exited(self.container, self.doing)
+        if self.error is not None:
+            raise HarnessError(
+                f"the stats stream of {self.container.short_id} broke while {self.doing}: {self.error}"
+            )
 
     @property
     def peak_memory_bytes(self) -> int:
