@@ -22,7 +22,7 @@ import pytest
 
 from harness.base_image import ensure_base_images
 from harness.build_timer import ImageSpec, build_image
-from harness.container_run import RunSpec, start_container
+from harness.container_run import RunningContainer, RunSpec, start_container
 from harness.errors import BuildFailed, ContainerExited
 from harness.hygiene import LABEL, Session
 from harness.stats_sampler import idle_stats
@@ -243,8 +243,20 @@ def test_failing_build_names_the_step_and_its_last_output(harness_session: Sessi
     assert tags_starting(harness_session.client, tag) == []
 
 
-def test_container_dying_during_a_run_raises_container_exited_with_its_last_logs(
-    harness_session: Session, tiny_image: str
+@pytest.mark.parametrize(
+    ("watch", "doing"),
+    [
+        # The image's HEALTHCHECK runs every 30 s, so the container dies long before it could be healthy.
+        (lambda running: running.wait_health("healthy", timeout_s=30), "while waiting for health status healthy"),
+        (
+            lambda running: idle_stats(running.container, seconds=4),
+            "while its idle memory and CPU were sampled for 4 s",
+        ),
+    ],
+    ids=["waiting-for-health", "sampling-idle-stats"],
+)
+def test_container_dying_while_watched_raises_container_exited_with_its_last_logs(
+    harness_session: Session, tiny_image: str, watch: Callable[[RunningContainer], object], doing: str
 ) -> None:
     spec = RunSpec(port=8080, health_path="/healthz", command=DYING_COMMAND)
 
@@ -252,32 +264,13 @@ def test_container_dying_during_a_run_raises_container_exited_with_its_last_logs
         start_container(harness_session, tiny_image, spec) as running,
         pytest.raises(ContainerExited) as raised,
     ):
-        # The image's HEALTHCHECK runs every 30 s, so the container dies long before it could be healthy.
-        running.wait_health("healthy", timeout_s=30)
+        watch(running)
 
     failure = raised.value
     assert failure.exit_code == 7
     assert failure.log_tail[-2:] == ["worker 3: out of file descriptors", "fatal: giving up"]
     assert "exit code 7" in str(failure)
-    assert "fatal: giving up" in str(failure)
-
-
-def test_container_dying_while_sampled_idle_raises_container_exited_with_its_last_logs(
-    harness_session: Session, tiny_image: str
-) -> None:
-    spec = RunSpec(port=8080, health_path="/healthz", command=DYING_COMMAND)
-
-    with (
-        start_container(harness_session, tiny_image, spec) as running,
-        pytest.raises(ContainerExited) as raised,
-    ):
-        idle_stats(running.container, seconds=4)
-
-    failure = raised.value
-    assert failure.exit_code == 7
-    assert failure.log_tail[-1] == "fatal: giving up"
-    assert "exit code 7" in str(failure)
-    assert "while its idle memory and CPU were sampled for 4 s" in str(failure)
+    assert doing in str(failure)
     assert "fatal: giving up" in str(failure)
 
 
