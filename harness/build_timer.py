@@ -7,7 +7,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -154,6 +154,19 @@ def build_image(
     return BuildRun(kind=kind, seconds=seconds, log=log, image_id=log.image_id)
 
 
+def with_base_images(session: Session, spec: ImageSpec) -> ImageSpec:
+    """The spec with its build args pointing at base images on the engine (the provider runs if one is missing)."""
+    build_args = ensure_base_images(
+        session.client, spec.dockerfile, spec.build_args, spec.base_provider, spec.context
+    )
+    return replace(spec, build_args=build_args)
+
+
+def build_current(session: Session, spec: ImageSpec) -> BuildRun:
+    """Bring the tag up to date with the context through the cache: tests of behaviour, not of builds, use it."""
+    return build_image(session, with_base_images(session, spec), nocache=False, kind="cached")
+
+
 def time_builds(session: Session, spec: ImageSpec, repeats: int = 1) -> BuildTimings:
     """Ensure the bases, then time `repeats` full (no cache), cached and code-change builds, in that order.
 
@@ -161,19 +174,8 @@ def time_builds(session: Session, spec: ImageSpec, repeats: int = 1) -> BuildTim
     (only the files .dockerignore lets through are copied); the user's tree is never touched. Code-change
     images get the tag `<tag>-code-change`, so `spec.tag` keeps naming the unchanged image.
     """
-    build_args = ensure_base_images(
-        session.client, spec.dockerfile, spec.build_args, spec.base_provider, spec.context
-    )
-    resolved = ImageSpec(
-        dockerfile=spec.dockerfile,
-        context=spec.context,
-        tag=spec.tag,
-        build_args=build_args,
-        target=spec.target,
-        code_change_path=spec.code_change_path,
-        base_provider=spec.base_provider,
-    )
-    base = final_base_image(spec.dockerfile.read_text(), build_args, spec.target)
+    resolved = with_base_images(session, spec)
+    base = final_base_image(spec.dockerfile.read_text(), resolved.build_args, spec.target)
     full = [build_image(session, resolved, nocache=True, kind="full") for _ in range(repeats)]
     cached = [build_image(session, resolved, nocache=False, kind="cached") for _ in range(repeats)]
     code_change: list[BuildRun] = []
@@ -195,7 +197,7 @@ def time_builds(session: Session, spec: ImageSpec, repeats: int = 1) -> BuildTim
         full=full,
         cached=cached,
         code_change=code_change,
-        build_args=build_args,
+        build_args=resolved.build_args,
         base_image=base.image if base else None,
     )
 
