@@ -4,7 +4,9 @@ Protocol for stable numbers on a small machine: the container is pinned to load.
 to load.locust_cpuset, so the load generator never takes CPU from the service; the report states the pinning.
 load.container_env adds environment for the loaded container only (e.g. as many workers as CPUs pinned).
 With load.health_floor the same container then serves the health path alone, and the ratio of the two
-throughputs says how much of the framework's floor the real endpoint keeps.
+throughputs says how much of the framework's floor the real endpoint keeps. Each run records what bound it
+(load.limited_by, load.health_limited_by): "client" means the container had CPU to spare, so the load
+generator, not the service, set the throughput.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from dataclasses import replace
 import pytest
 
 from harness.config import HarnessConfig
-from harness.container_run import RunningContainer, raise_if_exited
+from harness.container_run import RunningContainer
 from harness.latency_plot import plot_latency_histogram
 from harness.load_runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult, LoadSpec, run_load
+from harness.resource_stats import cpuset_size, limited_by
 from harness.results import Results
 from harness.stats_sampler import StatsSampler
 
@@ -56,6 +59,8 @@ def test_load(
     harness_results.record("load.cpuset", pinned)
     harness_results.record("memory.load_peak_bytes", sampler.peak_memory_bytes, unit="bytes")
     harness_results.record("cpu.load_percent", round(sampler.median_cpu_percent, 1), unit="%")
+    cpus = cpuset_size(load.container_cpuset) if load.container_cpuset else os.cpu_count() or 1
+    _record_bound(harness_results, "load.", sampler.median_cpu_percent, cpus)
     histogram = plot_latency_histogram(
         result.response_times_ms,
         reports / "latency_histogram.png",
@@ -66,11 +71,12 @@ def test_load(
     if result.failures:
         failures.append(f"{result.failures} of the scenario's requests failed (see {result.log_path})")
     if load.health_floor:
-        floor = run_load(
-            replace(spec, env={**spec.env, SCENARIO_ENV: "health"}), running.url(), reports / "health"
-        )
-        raise_if_exited(running.container, f"load-testing its health path {harness_config.run.health_path}")
+        health_spec = replace(spec, env={**spec.env, SCENARIO_ENV: "health"})
+        doing = f"load-testing its health path {harness_config.run.health_path}"
+        with StatsSampler(running.container, doing) as floor_sampler:
+            floor = run_load(health_spec, running.url(), reports / "health")
         harness_results.record("load.health_rps", round(floor.rps, 1), unit="req/s")
+        _record_bound(harness_results, "load.health_", floor_sampler.median_cpu_percent, cpus)
         harness_results.record("load.health_p50_ms", round(floor.p50_ms, 3), unit="ms")
         harness_results.record("load.health_failures", floor.failures)
         harness_results.record("load.predict_to_health_ratio", round(result.rps / floor.rps, 3))
@@ -88,3 +94,10 @@ def _record(results: Results, result: LoadResult) -> None:
     results.record("load.rps", round(result.rps, 1), unit="req/s")
     for name in ("p50_ms", "p95_ms", "p99_ms"):
         results.record(f"load.{name}", round(getattr(result, name), 3), unit="ms")
+
+
+def _record_bound(results: Results, prefix: str, cpu_percent: float, cpus: int) -> None:
+    """The share of its CPUs the container used during a run, and what that says bound the run."""
+    saturation = round(cpu_percent / (100.0 * cpus), 3)
+    results.record(f"{prefix}cpu_saturation", saturation)
+    results.record(f"{prefix}limited_by", limited_by(saturation))

@@ -1,4 +1,5 @@
-"""Memory and CPU figures from one Docker stats payload, computed exactly as the docker CLI does (pure)."""
+"""Memory and CPU figures from one Docker stats payload, computed exactly as the docker CLI does, and what
+limited a load run: the service's CPUs or its client (pure)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,27 @@ def cpu_percent(stats: dict[str, Any]) -> float:
     if system_delta > 0 and cpu_delta > 0:
         return cpu_delta / system_delta * online * 100.0
     return 0.0
+
+
+def cpuset_size(cpuset: str) -> int:
+    """How many CPUs a cpuset names, as docker's --cpuset-cpus takes it ("0", "0-2,5")."""
+    count = 0
+    for part in cpuset.split(","):
+        first, dash, last = part.strip().partition("-")
+        last = last if dash else first
+        if not (first.isdigit() and last.isdigit()) or int(last) < int(first):
+            raise ValueError(f"not a cpuset: {cpuset!r} (expected CPUs such as 0, 0-2 or 0,2)")
+        count += int(last) - int(first) + 1
+    return count
+
+
+def limited_by(cpu_saturation: float, saturated: float = 0.9) -> str:
+    """What bound a load run: "service" when the container used `saturated` of its CPUs or more, else "client".
+
+    A closed-loop load run whose service had CPU to spare measured the load generator (its CPU or its number
+    of users), not the service: its throughput is a floor of what the service can do.
+    """
+    return "service" if cpu_saturation >= saturated else "client"
 
 
 def _total_usage(cpu_stats: dict[str, Any]) -> float:

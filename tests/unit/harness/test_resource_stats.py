@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.resource_stats import cpu_percent, has_previous_sample, memory_bytes
+from harness.resource_stats import cpu_percent, cpuset_size, has_previous_sample, limited_by, memory_bytes
 
 PAYLOADS = Path(__file__).parent / "payloads"
 MIB = 1024 * 1024
@@ -64,3 +64,21 @@ def test_first_stream_payload_has_no_previous_sample() -> None:
     assert has_previous_sample(stats)
     first = {**stats, "precpu_stats": {"cpu_usage": {"total_usage": 0}, "throttling_data": {}}}
     assert not has_previous_sample(first)
+
+
+@pytest.mark.parametrize(("cpuset", "cpus"), [("0", 1), ("1", 1), ("0-3", 4), ("0,2", 2), ("0-2,5,7-8", 6)])
+def test_cpuset_size_counts_the_cpus_docker_would_pin(cpuset: str, cpus: int) -> None:
+    assert cpuset_size(cpuset) == cpus
+
+
+@pytest.mark.parametrize("cpuset", ["", "a", "0-", "3-1", "0,,1", "-1"])
+def test_cpuset_size_rejects_what_docker_would_reject(cpuset: str) -> None:
+    with pytest.raises(ValueError, match="not a cpuset"):
+        cpuset_size(cpuset)
+
+
+@pytest.mark.parametrize(
+    ("saturation", "bound"), [(0.97, "service"), (0.9, "service"), (1.3, "service"), (0.89, "client"), (0.0, "client")]
+)
+def test_a_run_is_service_bound_only_when_the_container_used_its_cpus(saturation: float, bound: str) -> None:
+    assert limited_by(saturation) == bound
