@@ -48,7 +48,7 @@ def cpuset_size(cpuset: str) -> int:
     return count
 
 
-def limited_by(cpu_saturation: float, saturated: float = 0.9) -> str:
+def limited_by(cpu_saturation: float, saturated: float = 0.8) -> str:
     """What bound a load run: "service" when the container used `saturated` of its CPUs or more, else "client".
 
     A closed-loop load run whose service had CPU to spare measured the load generator (its CPU or its number

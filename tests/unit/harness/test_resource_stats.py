@@ -78,7 +78,7 @@ def test_cpuset_size_rejects_what_docker_would_reject(cpuset: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("saturation", "bound"), [(0.97, "service"), (0.9, "service"), (1.3, "service"), (0.89, "client"), (0.0, "client")]
+    ("saturation", "bound"), [(0.97, "service"), (0.8, "service"), (1.3, "service"), (0.79, "client"), (0.0, "client")]
 )
 def test_a_run_is_service_bound_only_when_the_container_used_its_cpus(saturation: float, bound: str) -> None:
     assert limited_by(saturation) == bound
