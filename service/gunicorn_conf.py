@@ -10,8 +10,8 @@ _settings = Settings.from_env()
 
 bind = f"0.0.0.0:{_settings.port}"
 workers = _settings.web_concurrency
-# uvicorn.workers is deprecated in uvicorn >= 0.30; the worker now lives in the uvicorn-worker package.
-worker_class = "uvicorn_worker.UvicornWorker"
+# uvicorn-worker's worker (uvicorn.workers is deprecated), answering already-accepted connections on shutdown.
+worker_class = "service.worker.AnsweringUvicornWorker"
 # Each worker imports service.app itself, so ONNX sessions are created after the fork and never shared.
 preload_app = False
 # In-flight requests take milliseconds; finish them well inside docker stop's default 10 s.
