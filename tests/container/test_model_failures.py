@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ EMBEDDED = "/app/models/onnx"
 ENSEMBLE_META = "lightgbm_ensemble/metadata.json"
 CATBOOST = "lightgbm_ensemble/lightgbm_base_catboost.onnx"
 EXIT_TIMEOUT_S = 60
+RELOAD_TIMEOUT_S = 30
 
 
 @pytest.fixture
@@ -154,22 +157,24 @@ def test_no_valid_model_anywhere_exits_non_zero_with_one_clear_line_never_health
     assert not [line for line in logs if "Traceback" in line], logs
 
 
+def external_volume_at(volume: Path, models: Path, version: str) -> None:
+    """Replace the volume's contents with the models, relabelled `version` (the sha256s cover ONNX files only)."""
+    for item in list(volume.iterdir()) if volume.exists() else []:
+        shutil.rmtree(item) if item.is_dir() else item.unlink()
+    shutil.copytree(models, volume, dirs_exist_ok=True)
+    edit_metadata(volume, model_version=version)
+    readable(volume)
+
+
 def test_new_model_version_in_the_external_volume_serves_after_a_restart(
     start_api: StartApi, models: Path, tmp_path: Path
 ) -> None:
     volume = tmp_path / "external"
-    shutil.copytree(models, volume)
-    edit_metadata(volume, model_version="test-v1")
-    readable(volume)
+    external_volume_at(volume, models, "test-v1")
     running = start_api(volumes=mount(volume, EXTERNAL))
     assert (health(running)["model_source"], health(running)["model_version"]) == ("external", "test-v1")
 
-    # The sha256s in the metadata cover the ONNX files only, so a new version needs no other change.
-    for item in list(volume.iterdir()):
-        shutil.rmtree(item) if item.is_dir() else item.unlink()
-    shutil.copytree(models, volume, dirs_exist_ok=True)
-    edit_metadata(volume, model_version="test-v2")
-    readable(volume)
+    external_volume_at(volume, models, "test-v2")
     running.restart(timeout_s=10)
 
     body = health(running)
@@ -180,3 +185,46 @@ def test_new_model_version_in_the_external_volume_serves_after_a_restart(
     )
     prediction = requests.post(running.url("/predict_onnx"), json=EXAMPLE, timeout=10).json()
     assert prediction["model_version"] == "test-v2"
+
+
+def test_sighup_serves_the_new_model_version_without_a_failed_request(
+    start_api: StartApi, models: Path, tmp_path: Path
+) -> None:
+    """gunicorn's HUP starts new workers, which resolve the model set again, then drains the old ones."""
+    volume = tmp_path / "external"
+    external_volume_at(volume, models, "test-v1")
+    running = start_api(volumes=mount(volume, EXTERNAL))
+    started_at = running.container.attrs["State"]["StartedAt"]
+    versions: list[str] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def predict_until_stopped() -> None:
+        while not stop.is_set():
+            try:
+                answer = requests.post(running.url("/predict_onnx"), json=EXAMPLE, timeout=10)
+                answer.raise_for_status()
+                versions.append(answer.json()["model_version"])
+            except requests.RequestException as exc:
+                failures.append(repr(exc))
+
+    client = threading.Thread(target=predict_until_stopped)
+    client.start()
+    try:
+        external_volume_at(volume, models, "test-v2")
+        running.container.kill(signal="SIGHUP")
+        deadline = time.monotonic() + RELOAD_TIMEOUT_S
+        while (versions[-1:] != ["test-v2"] or len(versions) < 50) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)  # the old workers drain while requests keep coming
+    finally:
+        stop.set()
+        client.join()
+
+    assert failures == []
+    assert versions[0] == "test-v1"
+    assert set(versions[-20:]) == {"test-v2"}, f"old workers still served after the drain: {versions[-20:]}"
+    body = health(running)
+    assert (body["model_source"], body["model_version"], body["fallback_reason"]) == ("external", "test-v2", None)
+    running.container.reload()
+    assert running.container.attrs["State"]["StartedAt"] == started_at, "the container restarted"
