@@ -169,34 +169,38 @@ def external_volume_at(volume: Path, models: Path, version: str) -> None:
     readable(volume)
 
 
-def test_new_model_version_in_the_external_volume_serves_after_a_restart(
-    start_api: StartApi, models: Path, tmp_path: Path
-) -> None:
+@pytest.fixture
+def serving_v1(start_api: StartApi, models: Path, tmp_path: Path) -> tuple[RunningContainer, Path]:
+    """The API serving model version test-v1 from an external volume, and that volume's host directory."""
     volume = tmp_path / "external"
     external_volume_at(volume, models, "test-v1")
     running = start_api(volumes=mount(volume, EXTERNAL))
     assert (health(running)["model_source"], health(running)["model_version"]) == ("external", "test-v1")
+    return running, volume
 
+
+def assert_serves_external(running: RunningContainer, version: str) -> None:
+    body = health(running)
+    assert (body["model_source"], body["model_version"], body["fallback_reason"]) == ("external", version, None)
+    prediction = requests.post(running.url("/predict_onnx"), json=EXAMPLE, timeout=10).json()
+    assert prediction["model_version"] == version
+
+
+def test_new_model_version_in_the_external_volume_serves_after_a_restart(
+    serving_v1: tuple[RunningContainer, Path], models: Path
+) -> None:
+    running, volume = serving_v1
     external_volume_at(volume, models, "test-v2")
     running.restart(timeout_s=10)
 
-    body = health(running)
-    assert (body["model_source"], body["model_version"], body["fallback_reason"]) == (
-        "external",
-        "test-v2",
-        None,
-    )
-    prediction = requests.post(running.url("/predict_onnx"), json=EXAMPLE, timeout=10).json()
-    assert prediction["model_version"] == "test-v2"
+    assert_serves_external(running, "test-v2")
 
 
 def test_sighup_serves_the_new_model_version_without_a_failed_request(
-    start_api: StartApi, models: Path, tmp_path: Path
+    serving_v1: tuple[RunningContainer, Path], models: Path
 ) -> None:
     """gunicorn's HUP starts new workers, which resolve the model set again, then drains the old ones."""
-    volume = tmp_path / "external"
-    external_volume_at(volume, models, "test-v1")
-    running = start_api(volumes=mount(volume, EXTERNAL))
+    running, volume = serving_v1
     started_at = running.container.attrs["State"]["StartedAt"]
     versions: list[str] = []
     failures: list[str] = []
@@ -229,7 +233,6 @@ def test_sighup_serves_the_new_model_version_without_a_failed_request(
     assert failures == []
     assert versions[0] == "test-v1"
     assert set(versions[-20:]) == {"test-v2"}, f"old workers still served after the drain: {versions[-20:]}"
-    body = health(running)
-    assert (body["model_source"], body["model_version"], body["fallback_reason"]) == ("external", "test-v2", None)
+    assert_serves_external(running, "test-v2")
     running.container.reload()
     assert running.container.attrs["State"]["StartedAt"] == started_at, "the container restarted"
