@@ -21,7 +21,7 @@ from harness.config import HarnessConfig
 from harness.container_run import RunningContainer
 from harness.latency_plot import plot_latency_histogram
 from harness.load_runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult, LoadSpec, run_load
-from harness.resource_stats import cpuset_size, limited_by
+from harness.resource_stats import cpu_capacity, limited_by
 from harness.results import Results
 from harness.stats_sampler import StatsSampler
 
@@ -59,7 +59,8 @@ def test_load(
     harness_results.record("load.cpuset", pinned)
     harness_results.record("memory.load_peak_bytes", sampler.peak_memory_bytes, unit="bytes")
     harness_results.record("cpu.load_percent", round(sampler.median_cpu_percent, 1), unit="%")
-    cpus = cpuset_size(load.container_cpuset) if load.container_cpuset else os.cpu_count() or 1
+    running.container.reload()
+    cpus = cpu_capacity(running.container.attrs["HostConfig"], running.container.client.info()["NCPU"])
     _record_bound(harness_results, "load.", sampler.median_cpu_percent, cpus)
     histogram = plot_latency_histogram(
         result.response_times_ms,
@@ -96,8 +97,8 @@ def _record(results: Results, result: LoadResult) -> None:
         results.record(f"load.{name}", round(getattr(result, name), 3), unit="ms")
 
 
-def _record_bound(results: Results, prefix: str, cpu_percent: float, cpus: int) -> None:
-    """The share of its CPUs the container used during a run, and what that says bound the run."""
+def _record_bound(results: Results, prefix: str, cpu_percent: float, cpus: float) -> None:
+    """The share of the CPUs it may use that the container used during a run, and what that says bound it."""
     saturation = round(cpu_percent / (100.0 * cpus), 3)
     results.record(f"{prefix}cpu_saturation", saturation)
     results.record(f"{prefix}limited_by", limited_by(saturation))

@@ -48,6 +48,18 @@ def cpuset_size(cpuset: str) -> int:
     return count
 
 
+def cpu_capacity(host_config: dict[str, Any], engine_cpus: int) -> float:
+    """How many CPUs a container may use: the tightest of the engine's CPUs, its cpuset, --cpus and its quota."""
+    limits = [float(engine_cpus)]
+    if host_config.get("CpusetCpus"):
+        limits.append(float(cpuset_size(host_config["CpusetCpus"])))
+    if host_config.get("NanoCpus"):
+        limits.append(host_config["NanoCpus"] / 1e9)
+    if host_config.get("CpuQuota", 0) > 0 and host_config.get("CpuPeriod"):
+        limits.append(host_config["CpuQuota"] / host_config["CpuPeriod"])
+    return min(limits)
+
+
 def limited_by(cpu_saturation: float, saturated: float = 0.8) -> str:
     """What bound a load run: "service" when the container used `saturated` of its CPUs or more, else "client".
 

@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from harness.resource_stats import cpu_percent, cpuset_size, has_previous_sample, limited_by, memory_bytes
+from harness.resource_stats import (
+    cpu_capacity,
+    cpu_percent,
+    cpuset_size,
+    has_previous_sample,
+    limited_by,
+    memory_bytes,
+)
 
 PAYLOADS = Path(__file__).parent / "payloads"
 MIB = 1024 * 1024
@@ -75,6 +82,22 @@ def test_cpuset_size_counts_the_cpus_docker_would_pin(cpuset: str, cpus: int) ->
 def test_cpuset_size_rejects_what_docker_would_reject(cpuset: str) -> None:
     with pytest.raises(ValueError, match="not a cpuset"):
         cpuset_size(cpuset)
+
+
+# HostConfig fields as this engine reports them for `docker create --cpuset-cpus 0 --cpus 0.5`,
+# `--cpu-quota 150000 --cpu-period 100000` and no limit, on a 2-CPU engine.
+@pytest.mark.parametrize(
+    ("host_config", "capacity"),
+    [
+        ({"CpusetCpus": "0", "NanoCpus": 500000000, "CpuQuota": 0, "CpuPeriod": 0}, 0.5),
+        ({"CpusetCpus": "0", "NanoCpus": 0, "CpuQuota": 0, "CpuPeriod": 0}, 1.0),
+        ({"CpusetCpus": "", "NanoCpus": 0, "CpuQuota": 150000, "CpuPeriod": 100000}, 1.5),
+        ({"CpusetCpus": "", "NanoCpus": 0, "CpuQuota": 0, "CpuPeriod": 0}, 2.0),
+        ({"CpusetCpus": "0-3", "NanoCpus": 0, "CpuQuota": 0, "CpuPeriod": 0}, 2.0),
+    ],
+)
+def test_cpu_capacity_is_the_tightest_limit_on_the_container(host_config: dict[str, Any], capacity: float) -> None:
+    assert cpu_capacity(host_config, engine_cpus=2) == capacity
 
 
 @pytest.mark.parametrize(
