@@ -18,8 +18,8 @@ from typing import Any
 
 import docker
 
-from harness.engine import connect
-from harness.hygiene import Session, new_session
+from container_harness.engine import connect
+from container_harness.ownership import Session, new_session
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny_service"
@@ -90,7 +90,7 @@ def busy_loop(container: docker.models.containers.Container) -> Iterator[None]:
 def main() -> None:
     """Capture every payload into the output directory."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=ROOT / "tests" / "unit" / "harness" / "payloads")
+    parser.add_argument("--out", type=Path, default=ROOT / "tests" / "unit" / "container_harness" / "payloads")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     client = connect()

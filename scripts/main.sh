@@ -5,14 +5,14 @@
 # Extra arguments go to pytest (e.g. --harness-keep to keep every container and image for debugging).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup_env.sh service,load,dev
+bash scripts/setup_env.sh service,dev
 rm -f reports/report.json
 status=0
 .venv/bin/pytest -m container tests/container/test_api_image.py tests/container/test_api_load.py \
   --harness-report reports/report.json "$@" || status=$?
 if [ -f reports/report.json ]; then
-  .venv/bin/harness summary reports/report.json
-  .venv/bin/harness compare --baseline benchmarks/baseline.json reports/report.json \
+  .venv/bin/container-harness summary reports/report.json
+  .venv/bin/container-harness compare --baseline benchmarks/baseline.json reports/report.json \
     --tolerances benchmarks/tolerances-ci.toml || status=$((status ? status : $?))
 fi
 exit "$status"

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Creates .venv and installs the project with the extras named as arguments (default: all the test needs).
+# Creates .venv and installs the harness (editable, with its `load` extra) plus this repository's dependency
+# groups named as arguments (default: everything the tests need). The groups (service, train, tracking, dev)
+# are never in the wheel. Also makes sure the buildx CLI plugin is there (scripts/install_buildx.sh).
 # Idempotent: re-running only installs what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="${1:-service,load,train,tracking,dev}"
+groups="${1:-service,train,tracking,dev}"
 python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
-  .venv/bin/python -m pip install --quiet --upgrade pip
 fi
-stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${extras//,/-}"
+stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${groups//,/-}"
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet -e ".[${extras}]"
+  # pip >= 25.1 reads [dependency-groups].
+  .venv/bin/python -m pip install --quiet --upgrade "pip>=25.1"
+  group_args=()
+  IFS=',' read -ra names <<<"$groups"
+  for name in "${names[@]}"; do group_args+=(--group "$name"); done
+  .venv/bin/python -m pip install --quiet -e ".[load]" "${group_args[@]}"
   touch "$stamp"
 fi

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from harness.build_timer import build_current
-from harness.config import HarnessConfig, image_spec, run_spec
-from harness.container_run import RunningContainer, start_container
-from harness.hygiene import Session
+from container_harness.build.timer import build_current
+from container_harness.config import HarnessConfig, image_spec, run_spec
+from container_harness.ownership import Session
+from container_harness.run.container import RunningContainer, start_container
 
 StartApi = Callable[..., RunningContainer]
 

@@ -13,9 +13,9 @@ import pytest
 import requests
 from example_request import EXAMPLE
 
-from harness.checks import *  # noqa: F403
-from harness.config import HarnessConfig
-from harness.container_run import RunningContainer
+from container_harness.config import HarnessConfig
+from container_harness.pytest_plugin.checks import *  # noqa: F403
+from container_harness.run.container import RunningContainer
 
 StartContainer = Callable[..., RunningContainer]
 

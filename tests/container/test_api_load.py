@@ -1,3 +1,3 @@
 """The load check on the API image, configured by [tool.harness.load] in pyproject.toml."""
 
-from harness.load_checks import *  # noqa: F403
+from container_harness.pytest_plugin.load_checks import *  # noqa: F403

@@ -10,14 +10,14 @@ import pytest
 import requests
 from docker.errors import ImageNotFound
 
-from harness.build_timer import BuildTimings, ImageSpec, time_builds
-from harness.container_run import RunSpec, start_container
-from harness.engine import connect
-from harness.errors import ContainerExited
-from harness.hygiene import LABEL, Session, new_session
-from harness.image_inspect import image_paths, inspect_image, matching
-from harness.layer_waste import layer_maps, wasted_bytes
-from harness.stats_sampler import idle_stats
+from container_harness.build.timer import BuildTimings, ImageSpec, time_builds
+from container_harness.engine import connect
+from container_harness.errors import ContainerExited
+from container_harness.image.inspect import image_paths, inspect_image, matching
+from container_harness.image.layer_waste import layer_maps, wasted_bytes
+from container_harness.measure.usage_sampler import idle_stats
+from container_harness.ownership import LABEL, Session, new_session
+from container_harness.run.container import RunSpec, start_container
 
 pytestmark = pytest.mark.container
 

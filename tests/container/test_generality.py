@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from harness.engine import connect
-from harness.hygiene import LABEL
+from container_harness.engine import connect
+from container_harness.ownership import LABEL
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_service"
 CHILD_TIMEOUT_S = 600
@@ -94,7 +94,7 @@ max = 100_000_000
 unit = "bytes"
 """
 
-TEST_MODULE = "from harness.checks import *  # noqa: F403\n"
+TEST_MODULE = "from container_harness.pytest_plugin.checks import *  # noqa: F403\n"
 
 
 def _project(pytester: pytest.Pytester, budgets: str) -> tuple[Path, str]:

@@ -20,9 +20,9 @@ import requests
 from example_request import EXAMPLE
 from hostile_requests import bad_json_bodies, blamed_fields, garbage_bodies
 
-from harness.container_run import RunningContainer
-from harness.hygiene import Session
-from harness.image_inspect import image_paths, matching
+from container_harness.image.inspect import image_paths, matching
+from container_harness.ownership import Session
+from container_harness.run.container import RunningContainer
 
 pytestmark = pytest.mark.container
 StartApi = Callable[..., RunningContainer]  # the start_api fixture (conftest.py)

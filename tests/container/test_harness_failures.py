@@ -20,12 +20,12 @@ from pathlib import Path
 import docker
 import pytest
 
-from harness.base_image import ensure_base_images
-from harness.build_timer import ImageSpec, build_image
-from harness.container_run import RunningContainer, RunSpec, start_container
-from harness.errors import BuildFailed, ContainerExited
-from harness.hygiene import LABEL, Session
-from harness.stats_sampler import idle_stats
+from container_harness.build.base_image import ensure_base_images
+from container_harness.build.timer import ImageSpec, build_image
+from container_harness.errors import BuildFailed, ContainerExited
+from container_harness.measure.usage_sampler import idle_stats
+from container_harness.ownership import LABEL, Session
+from container_harness.run.container import RunningContainer, RunSpec, start_container
 
 pytestmark = pytest.mark.container
 
@@ -82,7 +82,7 @@ def announce_session(harness_session):
 DYING_CONFTEST = """
 import pytest
 
-from harness.image_inspect import inspect_image
+from container_harness.image.inspect import inspect_image
 
 
 @pytest.fixture(scope="session")
@@ -109,10 +109,10 @@ CHILD_TESTS = {
         "import time\n\nimport pytest\n\n\n@pytest.mark.container\n"
         "def test_run(running_container):\n    time.sleep(120)\n"
     ),
-    "load": "from harness.load_checks import *  # noqa: F403\n",
+    "load": "from container_harness.pytest_plugin.load_checks import *  # noqa: F403\n",
     "benchmarks": (
-        "from harness.checks import test_idle_memory_and_cpu  # noqa: F401\n"
-        "from harness.load_checks import test_load  # noqa: F401\n"
+        "from container_harness.pytest_plugin.checks import test_idle_memory_and_cpu  # noqa: F401\n"
+        "from container_harness.pytest_plugin.load_checks import test_load  # noqa: F401\n"
     ),
 }
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.load_runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadSpec, run_load
-from harness.load_stats import read_raw_times
+from container_harness.errors import HarnessError
+from container_harness.load.latency import read_raw_times
+from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadSpec, run_load
 
 pytestmark = pytest.mark.container
 

@@ -20,8 +20,8 @@ import pytest
 import requests
 from example_request import EXAMPLE
 
-from harness.config import HarnessConfig
-from harness.container_run import RunningContainer
+from container_harness.config import HarnessConfig
+from container_harness.run.container import RunningContainer
 
 pytestmark = pytest.mark.container
 StartApi = Callable[..., RunningContainer]  # the start_api fixture (conftest.py)

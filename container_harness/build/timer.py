@@ -1,0 +1,250 @@
+"""Time full, cached and code-change builds of an image on the classic builder (never pulling)."""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import requests
+from docker.errors import DockerException
+from docker.utils.build import exclude_paths
+
+from container_harness.build.base_image import ensure_base_images
+from container_harness.build.classic_log import BuildLog, parse_build_events
+from container_harness.build.dockerfile import final_base_image
+from container_harness.errors import BuildFailed, format_tail
+from container_harness.ownership import Session
+
+BuildKind = Literal["full", "cached", "code_change"]
+_TAIL_LINES = 25
+_CODE_CHANGE_SUFFIX = "-code-change"
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """What to build: Dockerfile, context, tag, build args, target, code file to touch, base provider."""
+
+    dockerfile: Path
+    context: Path
+    tag: str
+    build_args: dict[str, str] = field(default_factory=dict)
+    target: str | None = None
+    code_change_path: str | None = None
+    base_provider: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildRun:
+    """One build: its kind, wall seconds (request to last event, context upload included), log, image id."""
+
+    kind: BuildKind
+    seconds: float
+    log: BuildLog
+    image_id: str
+
+
+@dataclass
+class BuildTimings:
+    """Every timed build, the build args actually used, and the base image the built stage rests on."""
+
+    full: list[BuildRun]
+    cached: list[BuildRun]
+    code_change: list[BuildRun]
+    build_args: dict[str, str]
+    base_image: str | None = None
+
+    @property
+    def full_s(self) -> float:
+        """Median seconds of the builds without cache."""
+        return _median_seconds(self.full)
+
+    @property
+    def cached_s(self) -> float:
+        """Median seconds of the rebuilds with nothing changed."""
+        return _median_seconds(self.cached)
+
+    @property
+    def code_change_s(self) -> float:
+        """Median seconds of the rebuilds after a code-only change."""
+        return _median_seconds(self.code_change)
+
+    def to_report(self) -> dict[str, Any]:
+        """Medians, per-step medians with cache hits per kind, and every run's seconds."""
+        kinds: dict[str, list[BuildRun]] = {
+            "full": self.full,
+            "cached": self.cached,
+            "code_change": self.code_change,
+        }
+        reference = next((runs[0].log.steps for runs in kinds.values() if runs), [])
+        steps = []
+        for step in reference:
+            row: dict[str, Any] = {"number": step.number, "instruction": step.instruction}
+            for kind, runs in kinds.items():
+                same = [s for run in runs for s in run.log.steps if s.number == step.number]
+                row[f"{kind}_s"] = round(statistics.median(s.seconds for s in same), 4) if same else None
+                row[f"{kind}_cached"] = all(s.cached for s in same) if same else None
+            steps.append(row)
+        return {
+            "full_s": round(self.full_s, 4) if self.full else None,
+            "cached_s": round(self.cached_s, 4) if self.cached else None,
+            "code_change_s": round(self.code_change_s, 4) if self.code_change else None,
+            "steps": steps,
+            "runs": {kind: [round(run.seconds, 4) for run in runs] for kind, runs in kinds.items()},
+            "build_args": dict(self.build_args),
+            "base_image": self.base_image,
+        }
+
+
+def build_image(
+    session: Session,
+    spec: ImageSpec,
+    *,
+    nocache: bool,
+    kind: BuildKind,
+    context: Path | None = None,
+    tag: str | None = None,
+) -> BuildRun:
+    """Build once with the classic builder and time it; BuildFailed names the failing step and the log's end.
+
+    Both the tag and the image id are tracked, so an image a later build untags is still cleaned up.
+    """
+    context = context or spec.context
+    tag = tag or spec.tag
+    dockerfile = _dockerfile_in(spec, context)
+    events: list[tuple[float, dict[str, Any]]] = []
+    start = time.monotonic()
+    try:
+        stream = session.client.api.build(
+            path=str(context),
+            dockerfile=str(dockerfile),
+            tag=tag,
+            buildargs=spec.build_args,
+            target=spec.target,
+            nocache=nocache,
+            pull=False,
+            rm=True,
+            forcerm=True,
+            decode=True,
+        )
+        for chunk in stream:
+            events.append((time.monotonic() - start, chunk))
+    except (DockerException, requests.RequestException) as exc:
+        events.append((time.monotonic() - start, {"error": str(exc)}))
+    seconds = time.monotonic() - start
+    log = parse_build_events(events)
+    for image_id in log.created_ids:
+        session.track_image(image_id)
+    if log.error is not None or log.image_id is None:
+        tail = log.lines[-_TAIL_LINES:]
+        raise BuildFailed(
+            f"{kind} build of {tag} from {spec.dockerfile} (context {context}) failed at "
+            f"{log.failing_step or 'an unknown step'}: {log.error or 'the engine reported no image id'}. "
+            f"Hint: reproduce it with `docker build`. {format_tail(tail, 'Build log ends')}",
+            step=log.failing_step,
+            log_tail=tail,
+        )
+    session.track_image(tag)
+    session.track_image(log.image_id)
+    return BuildRun(kind=kind, seconds=seconds, log=log, image_id=log.image_id)
+
+
+def with_base_images(session: Session, spec: ImageSpec) -> ImageSpec:
+    """The spec with its build args pointing at base images on the engine (the provider runs if one is missing)."""
+    build_args = ensure_base_images(
+        session.client, spec.dockerfile, spec.build_args, spec.base_provider, spec.context
+    )
+    return replace(spec, build_args=build_args)
+
+
+def build_current(session: Session, spec: ImageSpec) -> BuildRun:
+    """Bring the tag up to date with the context through the cache: tests of behaviour, not of builds, use it."""
+    return build_image(session, with_base_images(session, spec), nocache=False, kind="cached")
+
+
+def time_builds(session: Session, spec: ImageSpec, repeats: int = 1) -> BuildTimings:
+    """Ensure the bases, then time `repeats` full (no cache), cached and code-change builds, in that order.
+
+    The code change appends a unique comment line to `code_change_path` in a temporary copy of the context
+    (only the files .dockerignore lets through are copied); the user's tree is never touched. Code-change
+    images get the tag `<tag>-code-change`, so `spec.tag` keeps naming the unchanged image.
+    """
+    resolved = with_base_images(session, spec)
+    base = final_base_image(spec.dockerfile.read_text(), resolved.build_args, spec.target)
+    full = [build_image(session, resolved, nocache=True, kind="full") for _ in range(repeats)]
+    cached = [build_image(session, resolved, nocache=False, kind="cached") for _ in range(repeats)]
+    code_change: list[BuildRun] = []
+    if spec.code_change_path is not None:
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory(prefix="harness-context-") as tmp:
+                copy = _changed_copy(resolved, spec.code_change_path, Path(tmp))
+                code_change.append(
+                    build_image(
+                        session,
+                        resolved,
+                        nocache=False,
+                        kind="code_change",
+                        context=copy,
+                        tag=spec.tag + _CODE_CHANGE_SUFFIX,
+                    )
+                )
+    return BuildTimings(
+        full=full,
+        cached=cached,
+        code_change=code_change,
+        build_args=resolved.build_args,
+        base_image=base.image if base else None,
+    )
+
+
+def _dockerfile_in(spec: ImageSpec, context: Path) -> Path:
+    """The Dockerfile to build `context` with (a copied context carries its own copy if it was inside)."""
+    dockerfile = spec.dockerfile.resolve()
+    original = spec.context.resolve()
+    if context.resolve() != original and dockerfile.is_relative_to(original):
+        return context / dockerfile.relative_to(original)
+    return dockerfile
+
+
+def _changed_copy(spec: ImageSpec, code_change_path: str, into: Path) -> Path:
+    """Copy what the build would send (per .dockerignore) into `into`; append a comment to the code file."""
+    source = spec.context.resolve()
+    ignore_file = source / ".dockerignore"
+    patterns = [
+        line.strip()
+        for line in (ignore_file.read_text().splitlines() if ignore_file.is_file() else [])
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    dockerfile = spec.dockerfile.resolve()
+    relative_dockerfile = str(dockerfile.relative_to(source)) if dockerfile.is_relative_to(source) else None
+    for name in sorted(exclude_paths(str(source), patterns, dockerfile=relative_dockerfile)):
+        src, dst = source / name, into / name
+        if src.is_symlink() or not src.is_dir():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst, follow_symlinks=False)
+        else:
+            dst.mkdir(parents=True, exist_ok=True)
+            shutil.copystat(src, dst)
+    if ignore_file.is_file():
+        shutil.copy2(ignore_file, into / ".dockerignore")
+    target = into / code_change_path
+    if not target.is_file():
+        raise BuildFailed(
+            f"code_change_path {code_change_path!r} is not a file of the build context {source} "
+            "(or .dockerignore keeps it out); point it at a source file the image copies in",
+            step=None,
+            log_tail=[],
+        )
+    with target.open("a") as handle:
+        handle.write(f"\n# harness code change {uuid.uuid4().hex}\n")
+    return into
+
+
+def _median_seconds(runs: list[BuildRun]) -> float:
+    """Median wall seconds of some runs (0.0 when there are none)."""
+    return statistics.median(run.seconds for run in runs) if runs else 0.0

@@ -1,0 +1,251 @@
+"""The harness's configuration: one typed object read from [tool.harness] or a TOML file, with overrides.
+
+Precedence, highest first: command-line options, ini options, the `--harness-config` file (or the rootdir's
+pyproject.toml [tool.harness] table), the defaults below. Relative paths resolve against the directory of the
+file the configuration came from, so a config file can sit beside the Dockerfile it describes.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from container_harness.build.timer import ImageSpec
+from container_harness.errors import HarnessError
+from container_harness.run.container import RunSpec
+
+
+class ConfigError(HarnessError):
+    """The harness configuration is missing, unreadable or has wrong keys or values."""
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors, so a typo in the TOML is reported instead of silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunConfig(_Strict):
+    """How the image's container is started for the checks."""
+
+    port: int
+    health_path: str = "/health"
+    env: dict[str, str] = Field(default_factory=dict)
+    ready_timeout_s: float = 60.0
+    health_interval_s: float = 1.0  # HEALTHCHECK interval used when waiting for Docker's health status
+    health_timeout_s: float = 120.0
+    cpuset: str | None = None
+    mem_limit: str | None = None
+    cpus: float | None = None
+
+
+class HealthcheckExpect(_Strict):
+    """HEALTHCHECK values the image must declare (unset ones are not checked)."""
+
+    interval_s: float | None = None
+    timeout_s: float | None = None
+    start_period_s: float | None = None
+    retries: int | None = None
+
+
+class ExpectConfig(_Strict):
+    """What the built image must look like."""
+
+    user_not_root: bool = True
+    uid: int | None = None
+    ports: list[str] = Field(default_factory=list)
+    healthcheck: HealthcheckExpect | None = None
+    files: list[str] = Field(default_factory=list)
+    absent_globs: list[str] = Field(default_factory=list)
+    # Substrings of build instructions that install dependencies: after a code change they must hit the cache.
+    cached_on_code_change: list[str] = Field(
+        default_factory=lambda: [
+            "pip install",
+            "pip wheel",
+            "uv sync",
+            "poetry install",
+            "apt-get",
+            "apk add",
+            "npm ci",
+            "npm install",
+            "yarn install",
+            "go mod download",
+            "cargo fetch",
+            "bundle install",
+        ]
+    )
+
+
+class UnhealthyConfig(_Strict):
+    """A broken configuration (env and/or command) under which the container must end `unhealthy`."""
+
+    env: dict[str, str] = Field(default_factory=dict)
+    command: list[str] | None = None
+
+
+class VolumeConfig(_Strict):
+    """A host directory mounted into the container, and the HTTP answer that proves it is used."""
+
+    host: str
+    target: str
+    read_only: bool = True
+    check_path: str
+    expect_json: dict[str, Any]
+    default_json: dict[str, Any] | None = None
+
+
+class LoadConfig(BaseModel):
+    """Settings of the load checks; extra keys pass through to them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    enabled: bool = True
+    locustfile: str | None = None
+    users: int = 10
+    spawn_rate: float = 10.0
+    duration_s: float = 30.0
+    warmup_s: float = 5.0
+    processes: int = 1
+    container_cpuset: str | None = None
+    locust_cpuset: str | None = None
+    container_env: dict[str, str] = Field(default_factory=dict)
+    health_floor: bool = False
+
+
+class HarnessConfig(_Strict):
+    """Everything the checks need to know about one image; `root` anchors its relative paths."""
+
+    root: Path = Path(".")
+    dockerfile: str = "Dockerfile"
+    context: str = "."
+    tag: str
+    target: str | None = None
+    build_args: dict[str, str] = Field(default_factory=dict)
+    base_provider: str | None = None
+    code_change_path: str | None = None
+    keep_image: bool = False
+    keep: bool = False
+    build_repeats: int = Field(default=1, ge=1)
+    start_repeats: int = Field(default=5, ge=1)
+    idle_seconds: float = Field(default=5.0, gt=0)
+    budgets: str | None = None
+    report: str = "reports/report.json"
+    markdown_report: str | None = None
+    run: RunConfig
+    expect: ExpectConfig = Field(default_factory=ExpectConfig)
+    unhealthy: UnhealthyConfig | None = None
+    volume: VolumeConfig | None = None
+    load: LoadConfig = Field(default_factory=LoadConfig)
+
+    def path(self, relative: str) -> Path:
+        """A configured path resolved against the configuration's directory."""
+        return (self.root / relative).resolve()
+
+    @property
+    def report_path(self) -> Path:
+        """Where report.json goes."""
+        return self.path(self.report)
+
+    @property
+    def markdown_path(self) -> Path:
+        """Where the Markdown summary goes (beside report.json unless configured)."""
+        if self.markdown_report:
+            return self.path(self.markdown_report)
+        return self.report_path.with_suffix(".md")
+
+    @property
+    def budgets_path(self) -> Path | None:
+        """The budgets TOML, if any."""
+        return self.path(self.budgets) if self.budgets else None
+
+
+def load_config(
+    rootdir: Path, config_file: Path | None = None, overrides: dict[str, Any] | None = None
+) -> HarnessConfig:
+    """Read [tool.harness] from config_file (top level or under [tool.harness]) or rootdir/pyproject.toml.
+
+    overrides are dotted keys ("run.port", "load.enabled") applied on top; None values are ignored.
+    """
+    source = config_file if config_file is not None else rootdir / "pyproject.toml"
+    table = _read_table(source, required_table=config_file is None)
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(table, dotted, value)
+    table.setdefault("root", str(source.resolve().parent))
+    try:
+        return HarnessConfig.model_validate(table)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid harness configuration in {source}:\n{_describe(exc)}") from exc
+
+
+def _read_table(source: Path, required_table: bool) -> dict[str, Any]:
+    """The [tool.harness] table of a TOML file; a dedicated file may also hold the keys at top level."""
+    try:
+        data = tomllib.loads(source.read_text())
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"no harness configuration: {source} does not exist; pass --harness-config FILE or add a "
+            "[tool.harness] table to the rootdir's pyproject.toml"
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source} is not valid TOML: {exc}") from exc
+    table = data.get("tool", {}).get("harness")
+    if table is not None:
+        return dict(table)
+    if required_table:
+        raise ConfigError(
+            f"{source} has no [tool.harness] table; add one (at least `tag` and `run.port`) or pass "
+            "--harness-config FILE"
+        )
+    return data
+
+
+def _set_dotted(table: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set table["a"]["b"] for "a.b", creating sub-tables as needed."""
+    *parents, leaf = dotted.split(".")
+    node = table
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+
+
+def _describe(exc: ValidationError) -> str:
+    """One line per problem: dotted key and what is wrong."""
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"    {where}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def image_spec(config: HarnessConfig) -> ImageSpec:
+    """What to build, with paths resolved."""
+    return ImageSpec(
+        dockerfile=config.path(config.dockerfile),
+        context=config.path(config.context),
+        tag=config.tag,
+        build_args=dict(config.build_args),
+        target=config.target,
+        code_change_path=config.code_change_path,
+        base_provider=config.base_provider,
+    )
+
+
+def run_spec(config: HarnessConfig, **overrides: Any) -> RunSpec:
+    """How to run the image: the [run] table, then overrides (RunSpec fields); `env` is merged into it."""
+    run = config.run
+    fields: dict[str, Any] = {
+        "port": run.port,
+        "health_path": run.health_path,
+        "env": dict(run.env),
+        "ready_timeout_s": run.ready_timeout_s,
+        "cpuset": run.cpuset,
+        "mem_limit": run.mem_limit,
+        "nano_cpus": int(run.cpus * 1e9) if run.cpus else None,
+    }
+    fields.update({key: value for key, value in overrides.items() if key != "env"})
+    fields["env"].update(overrides.get("env", {}))
+    return RunSpec(**fields)

@@ -1,0 +1,104 @@
+"""The load check: Locust against the configured image, collected by the plugin with the other checks.
+
+Protocol for stable numbers on a small machine: the container is pinned to load.container_cpuset and Locust
+to load.locust_cpuset, so the load generator never takes CPU from the service; the report states the pinning.
+load.container_env adds environment for the loaded container only (e.g. as many workers as CPUs pinned).
+With load.health_floor the same container then serves the health path alone, and the ratio of the two
+throughputs says how much of the framework's floor the real endpoint keeps. Each run records what bound it
+(load.limited_by, load.health_limited_by): "client" means the container had CPU to spare, so the load
+generator, not the service, set the throughput.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from container_harness.config import HarnessConfig
+from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult, LoadSpec, run_load
+from container_harness.measure.usage import cpu_capacity, limited_by
+from container_harness.measure.usage_sampler import StatsSampler
+from container_harness.report.latency_plot import plot_latency_histogram
+from container_harness.report.results import Results
+from container_harness.run.container import RunningContainer
+
+__all__ = ["test_load"]
+
+
+@pytest.mark.container
+@pytest.mark.harness_load
+def test_load(
+    harness_config: HarnessConfig, start_container: Callable[..., RunningContainer], harness_results: Results
+) -> None:
+    """The configured scenario runs without a failed request; latency, throughput and resources recorded."""
+    load = harness_config.load
+    if not load.locustfile:
+        pytest.fail("load checks need a locustfile: set [tool.harness.load] locustfile", pytrace=False)
+    pinning = {"cpuset": load.container_cpuset} if load.container_cpuset else {}
+    running = start_container(env=load.container_env, **pinning)
+    reports = harness_config.report_path.parent
+    spec = LoadSpec(
+        locustfile=harness_config.path(load.locustfile),
+        users=load.users,
+        spawn_rate=load.spawn_rate,
+        duration_s=load.duration_s,
+        warmup_s=load.warmup_s,
+        processes=load.processes,
+        cpuset=load.locust_cpuset,
+        env={HEALTH_PATH_ENV: harness_config.run.health_path},
+    )
+    with StatsSampler(running.container, f"load-testing it with {load.locustfile}") as sampler:
+        result = run_load(spec, running.url(), reports / "load")
+    _record(harness_results, result)
+    harness_results.record("load.users", load.users)
+    harness_results.record("load.warmup_s", load.warmup_s, unit="s")
+    pinned = f"container={load.container_cpuset or 'any'} locust={load.locust_cpuset or 'any'}"
+    harness_results.record("load.cpuset", pinned)
+    harness_results.record("memory.load_peak_bytes", sampler.peak_memory_bytes, unit="bytes")
+    harness_results.record("cpu.load_percent", round(sampler.median_cpu_percent, 1), unit="%")
+    running.container.reload()
+    cpus = cpu_capacity(running.container.attrs["HostConfig"], running.container.client.info()["NCPU"])
+    _record_bound(harness_results, "load.", sampler.median_cpu_percent, cpus)
+    histogram = plot_latency_histogram(
+        result.response_times_ms,
+        reports / "latency_histogram.png",
+        f"{harness_config.tag}, {load.users} users",
+    )
+    harness_results.record("load.histogram", os.path.relpath(histogram, reports))
+    failures = []
+    if result.failures:
+        failures.append(f"{result.failures} of the scenario's requests failed (see {result.log_path})")
+    if load.health_floor:
+        health_spec = replace(spec, env={**spec.env, SCENARIO_ENV: "health"})
+        doing = f"load-testing its health path {harness_config.run.health_path}"
+        with StatsSampler(running.container, doing) as floor_sampler:
+            floor = run_load(health_spec, running.url(), reports / "health")
+        harness_results.record("load.health_rps", round(floor.rps, 1), unit="req/s")
+        _record_bound(harness_results, "load.health_", floor_sampler.median_cpu_percent, cpus)
+        harness_results.record("load.health_p50_ms", round(floor.p50_ms, 3), unit="ms")
+        harness_results.record("load.health_failures", floor.failures)
+        harness_results.record("load.predict_to_health_ratio", round(result.rps / floor.rps, 3))
+        if floor.failures:
+            failures.append(f"{floor.failures} health requests failed (see {floor.log_path})")
+    assert sampler.samples, f"no stats samples from {running.container.name} during the load run"
+    assert not failures, "; ".join(failures)
+
+
+def _record(results: Results, result: LoadResult) -> None:
+    """The scenario's figures under load.*."""
+    results.record("load.duration_s", round(result.duration_s, 2), unit="s")
+    results.record("load.requests", result.requests)
+    results.record("load.failures", result.failures)
+    results.record("load.rps", round(result.rps, 1), unit="req/s")
+    for name in ("p50_ms", "p95_ms", "p99_ms"):
+        results.record(f"load.{name}", round(getattr(result, name), 3), unit="ms")
+
+
+def _record_bound(results: Results, prefix: str, cpu_percent: float, cpus: float) -> None:
+    """The share of the CPUs it may use that the container used during a run, and what that says bound it."""
+    saturation = round(cpu_percent / (100.0 * cpus), 3)
+    results.record(f"{prefix}cpu_saturation", saturation)
+    results.record(f"{prefix}limited_by", limited_by(saturation))

@@ -1,0 +1,264 @@
+"""Start a container of an image, time it to its first healthy HTTP answer and to Docker's health status."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal
+
+import docker
+import requests
+from docker.errors import DockerException, NotFound
+from docker.models.containers import Container
+
+from container_harness.errors import ContainerExited, HarnessError, ReadinessTimeout, format_tail
+from container_harness.ownership import Session
+
+# testcontainers' waits poll once a second and its start() creates and starts in one call, so neither the
+# start moment nor the ready moment could be timed finer than 1 s; the Docker SDK and this loop can.
+_POLL_S = 0.02
+_STATE_EVERY_S = 0.25
+_REQUEST_TIMEOUT_S = 2.0
+_NS_PER_S = 1_000_000_000
+HealthStatus = Literal["healthy", "unhealthy"]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """How to run the container: port to publish, health path, env, volumes, limits and hardening."""
+
+    port: int
+    health_path: str = "/health"
+    env: dict[str, str] = field(default_factory=dict)
+    volumes: dict[str, dict[str, str]] = field(default_factory=dict)
+    cpuset: str | None = None
+    mem_limit: str | None = None
+    nano_cpus: int | None = None
+    health_interval_s: float | None = None
+    ready_timeout_s: float = 60.0
+    read_only: bool = False
+    tmpfs: dict[str, str] | None = None
+    cap_drop: list[str] | None = None
+    security_opt: list[str] | None = None
+    command: list[str] | None = None
+
+
+class RunningContainer:
+    """A started container with its published port, start-up timing and a clean way out."""
+
+    def __init__(self, container: Container, image_ref: str, spec: RunSpec, host_port: int, started: float):
+        self.container = container
+        self.image_ref = image_ref
+        self.spec = spec
+        self.host_port = host_port
+        self.started = started
+        self.ready_s: float | None = None
+
+    def __enter__(self) -> RunningContainer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.remove()
+
+    def url(self, path: str = "") -> str:
+        """URL of the published port on the host, with an optional path."""
+        return f"http://127.0.0.1:{self.host_port}{path}"
+
+    def logs_tail(self, n: int = 30) -> list[str]:
+        """The container's last n log lines (stdout and stderr)."""
+        return _logs_tail(self.container, n)
+
+    def wait_ready(self, timeout_s: float | None = None) -> float:
+        """Poll the health path every ~20 ms until a 2xx; seconds from start (also stored in ready_s)."""
+        timeout_s = self.spec.ready_timeout_s if timeout_s is None else timeout_s
+        url = self.url(self.spec.health_path)
+        deadline = self.started + timeout_s
+        next_state_check = 0.0
+        last_seen = "no answer yet"
+        with requests.Session() as http:
+            while True:
+                try:
+                    answer = http.get(url, timeout=_REQUEST_TIMEOUT_S)
+                    if 200 <= answer.status_code < 300:
+                        self.ready_s = time.monotonic() - self.started
+                        return self.ready_s
+                    last_seen = f"HTTP {answer.status_code}: {answer.text[:200]!r}"
+                except requests.RequestException as exc:
+                    last_seen = f"{type(exc).__name__}: {exc}"
+                now = time.monotonic()
+                if now >= next_state_check:
+                    raise_if_exited(self.container, f"waiting for a 2xx from {url}")
+                    next_state_check = now + _STATE_EVERY_S
+                if now >= deadline:
+                    raise ReadinessTimeout(
+                        f"container {self.container.short_id} of {self.image_ref} gave no 2xx on {url} "
+                        f"within {timeout_s:g} s (expected a 2xx; last seen: {last_seen}). Hint: check "
+                        f"that the service listens on port {self.spec.port} on all interfaces and serves "
+                        f"{self.spec.health_path}. {format_tail(self.logs_tail())}"
+                    )
+                time.sleep(_POLL_S)
+
+    def wait_health(self, status: HealthStatus = "healthy", timeout_s: float = 60.0) -> float:
+        """Poll Docker's health status every ~20 ms until it equals `status`; seconds since start."""
+        deadline = self.started + timeout_s
+        seen = "none"
+        while True:
+            self.container.reload()
+            state = self.container.attrs["State"]
+            health = state.get("Health")
+            if health is None:
+                raise HarnessError(
+                    f"container {self.container.short_id} of {self.image_ref} has no health check, so it can "
+                    f"never be {status}; add a HEALTHCHECK to the image"
+                )
+            seen = health.get("Status", "none")
+            if seen == status:
+                return time.monotonic() - self.started
+            if not state.get("Running"):
+                raise _exited(self.container, state, f"waiting for health status {status}")
+            if time.monotonic() >= deadline:
+                probes = [str(entry.get("Output", "")).strip() for entry in health.get("Log") or []]
+                raise ReadinessTimeout(
+                    f"container {self.container.short_id} of {self.image_ref} did not become {status} within "
+                    f"{timeout_s:g} s (last seen: {seen}, failing streak {health.get('FailingStreak')}). "
+                    f"{format_tail(probes[-3:], 'last health-check outputs')}"
+                )
+            time.sleep(_POLL_S)
+
+    def restart(self, timeout_s: float = 10) -> float:
+        """Stop and start again, then wait until ready: the published port may change; ready_s is re-measured.
+
+        Stop and start rather than `docker restart`, so the clock starts when the container does.
+        """
+        self.container.stop(timeout=int(timeout_s))
+        self.started = time.monotonic()
+        self.container.start()
+        self.ready_s = None
+        self.host_port = _host_port(self.container, self.spec.port, "restarting")
+        return self.wait_ready()
+
+    def stop(self, timeout_s: float = 10) -> int:
+        """Stop (SIGTERM, then SIGKILL after timeout_s) and return the exit code."""
+        self.container.stop(timeout=int(timeout_s))
+        self.container.reload()
+        return int(self.container.attrs["State"]["ExitCode"])
+
+    def remove(self) -> None:
+        """Remove the container and its anonymous volumes (nothing if it is gone already)."""
+        with contextlib.suppress(NotFound):
+            self.container.remove(force=True, v=True)
+
+
+def raise_if_exited(container: Container, doing: str) -> None:
+    """ContainerExited (state, exit code, last logs) when the container no longer runs; `doing` says when."""
+    container.reload()
+    state = container.attrs["State"]
+    if not state.get("Running"):
+        raise _exited(container, state, doing)
+
+
+def _logs_tail(container: Container, n: int) -> list[str]:
+    """A container's last n log lines (stdout and stderr; none when the engine cannot give them)."""
+    try:
+        raw = container.logs(tail=n)
+    except DockerException:
+        return []
+    return raw.decode("utf-8", "replace").splitlines()
+
+
+def _exited(container: Container, state: dict[str, Any], doing: str) -> ContainerExited:
+    """ContainerExited naming the exit code (and an OOM kill) with the container's last logs."""
+    code = state.get("ExitCode")
+    tail = _logs_tail(container, 30)
+    image = container.attrs["Config"]["Image"]
+    return ContainerExited(
+        f"container {container.short_id} of {image} stopped ({state.get('Status')}, "
+        f"exit code {code}{', killed for lack of memory' if state.get('OOMKilled') else ''}) "
+        f"while {doing}. {format_tail(tail)}",
+        exit_code=code,
+        log_tail=tail,
+    )
+
+
+def start_container(
+    session: Session, image_ref: str, spec: RunSpec, *, wait_ready: bool = True
+) -> RunningContainer:
+    """Create and start a labelled container publishing spec.port on a random 127.0.0.1 port.
+
+    With wait_ready, returns once the health path answers 2xx (ready_s set). On failure the container is
+    removed (unless the session keeps objects) and ContainerExited or ReadinessTimeout says why.
+    """
+    client = session.client
+    container = client.containers.create(image_ref, **_create_kwargs(client, image_ref, spec, session))
+    try:
+        started = time.monotonic()
+        container.start()
+        running = RunningContainer(
+            container, image_ref, spec, _host_port(container, spec.port, "starting"), started
+        )
+        if wait_ready:
+            running.wait_ready()
+    except BaseException:
+        if not session.keep:
+            container.remove(force=True, v=True)
+        raise
+    return running
+
+
+def _host_port(container: Container, port: int, doing: str) -> int:
+    """The host port a just-started container publishes `port` on (ContainerExited if it died already)."""
+    raise_if_exited(container, doing)
+    bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
+    if not bindings:
+        image = container.attrs["Config"]["Image"]
+        raise HarnessError(f"container {container.short_id} of {image} published no port {port}")
+    return int(bindings[0]["HostPort"])
+
+
+def _create_kwargs(
+    client: docker.DockerClient, image_ref: str, spec: RunSpec, session: Session
+) -> dict[str, Any]:
+    """Docker SDK create() arguments for a spec; only what the spec sets is passed."""
+    kwargs: dict[str, Any] = {
+        "labels": session.labels(),
+        "environment": dict(spec.env),
+        "ports": {f"{spec.port}/tcp": ("127.0.0.1", None)},
+        "volumes": dict(spec.volumes),
+        "read_only": spec.read_only,
+    }
+    optional = {
+        "cpuset_cpus": spec.cpuset,
+        "mem_limit": spec.mem_limit,
+        "nano_cpus": spec.nano_cpus,
+        "tmpfs": spec.tmpfs,
+        "cap_drop": spec.cap_drop,
+        "security_opt": spec.security_opt,
+        "command": spec.command,
+    }
+    kwargs.update({key: value for key, value in optional.items() if value is not None})
+    if spec.health_interval_s is not None:
+        healthcheck = _faster_healthcheck(client, image_ref, spec.health_interval_s)
+        if healthcheck is not None:
+            kwargs["healthcheck"] = healthcheck
+    return kwargs
+
+
+def _faster_healthcheck(
+    client: docker.DockerClient, image_ref: str, interval_s: float
+) -> dict[str, Any] | None:
+    """The image's health check with another interval (None when the image has none)."""
+    image_check = (client.images.get(image_ref).attrs.get("Config") or {}).get("Healthcheck") or {}
+    if not image_check.get("Test") or image_check["Test"] == ["NONE"]:
+        return None
+    check: dict[str, Any] = {"test": image_check["Test"], "interval": int(interval_s * _NS_PER_S)}
+    for source, target in (("Timeout", "timeout"), ("StartPeriod", "start_period"), ("Retries", "retries")):
+        if image_check.get(source):
+            check[target] = image_check[source]
+    return check

@@ -1,0 +1,106 @@
+"""Harness configuration: sources, precedence, path resolution and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from container_harness.config import ConfigError, image_spec, load_config, run_spec
+
+REPO = Path(__file__).resolve().parents[3]
+MINIMAL = 'tag = "tiny:test"\n[run]\nport = 8080\nhealth_path = "/healthz"\n'
+
+
+def test_repo_pyproject_configures_the_api_image() -> None:
+    config = load_config(REPO)
+    assert config.tag == "energy-optimization-api:latest"
+    assert config.keep_image
+    assert image_spec(config).dockerfile == REPO / "Dockerfile.api"
+    assert config.budgets_path == REPO / "benchmarks" / "budgets.toml"
+    assert config.volume is not None
+    assert config.path(config.volume.host) == REPO / "models" / "onnx"
+
+
+def test_pyproject_table_is_read_from_the_rootdir(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.harness]\n" + MINIMAL.replace("[run]", "[tool.harness.run]")
+    )
+    config = load_config(tmp_path)
+    assert (config.tag, config.run.port, config.run.health_path) == ("tiny:test", 8080, "/healthz")
+    assert config.report_path == tmp_path / "reports" / "report.json"
+    assert config.markdown_path == tmp_path / "reports" / "report.md"
+
+
+def test_config_file_keys_may_sit_at_top_level_and_paths_resolve_beside_it(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    file = tmp_path / "sub" / "harness.toml"
+    file.write_text('dockerfile = "Dockerfile.tiny"\ncontext = "ctx"\n' + MINIMAL)
+    spec = image_spec(load_config(tmp_path, file))
+    assert spec.dockerfile == tmp_path / "sub" / "Dockerfile.tiny"
+    assert spec.context == tmp_path / "sub" / "ctx"
+
+
+def test_overrides_win_and_none_leaves_the_file_value(tmp_path: Path) -> None:
+    file = tmp_path / "h.toml"
+    file.write_text("start_repeats = 7\n" + MINIMAL)
+    config = load_config(
+        tmp_path, file, {"tag": "other:1", "start_repeats": None, "load.enabled": False, "run.port": 9000}
+    )
+    assert (config.tag, config.start_repeats, config.load.enabled, config.run.port) == (
+        "other:1",
+        7,
+        False,
+        9000,
+    )
+
+
+def test_load_table_passes_unknown_keys_through(tmp_path: Path) -> None:
+    file = tmp_path / "h.toml"
+    file.write_text(MINIMAL + '[load]\nusers = 20\ncontainer_cpuset = "0"\nscenario = "predict"\n')
+    load = load_config(tmp_path, file).load
+    assert (load.users, load.container_cpuset, load.enabled) == (20, "0", True)
+    assert load.model_extra == {"scenario": "predict"}
+
+
+def test_unknown_key_is_reported_with_its_place(tmp_path: Path) -> None:
+    file = tmp_path / "h.toml"
+    file.write_text(MINIMAL + "helth_path = '/x'\n")
+    with pytest.raises(ConfigError, match=r"run\.helth_path: Extra inputs are not permitted"):
+        load_config(tmp_path, file)
+
+
+def test_missing_required_keys_are_listed(tmp_path: Path) -> None:
+    file = tmp_path / "h.toml"
+    file.write_text('dockerfile = "D"\n')
+    with pytest.raises(ConfigError) as error:
+        load_config(tmp_path, file)
+    assert "tag: Field required" in str(error.value)
+    assert "run: Field required" in str(error.value)
+
+
+def test_pyproject_without_a_harness_table_says_what_to_add(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    with pytest.raises(ConfigError, match=r"has no \[tool.harness\] table"):
+        load_config(tmp_path)
+
+
+def test_missing_config_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"absent\.toml does not exist"):
+        load_config(tmp_path, tmp_path / "absent.toml")
+
+
+def test_run_spec_merges_env_and_replaces_other_fields(tmp_path: Path) -> None:
+    file = tmp_path / "h.toml"
+    file.write_text(MINIMAL + 'cpus = 1.5\nenv = { A = "1", B = "2" }\n')
+    config = load_config(tmp_path, file)
+    spec = run_spec(config, env={"B": "x"}, cpuset="1", health_interval_s=0.5)
+    assert spec.env == {"A": "1", "B": "x"}
+    assert (spec.port, spec.health_path, spec.cpuset, spec.nano_cpus, spec.health_interval_s) == (
+        8080,
+        "/healthz",
+        "1",
+        1_500_000_000,
+        0.5,
+    )
+    assert config.run.env == {"A": "1", "B": "2"}

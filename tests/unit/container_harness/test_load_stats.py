@@ -1,0 +1,77 @@
+"""Exact load figures from a raw-times file: warm-up cut by time, percentiles, rate and failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy
+import pytest
+
+from container_harness.errors import HarnessError
+from container_harness.load.latency import RawRequest, parse_raw_times, read_raw_times, summarize
+
+
+def _line(start: float, ms: float, ok: bool = True, name: str = "/predict_onnx") -> str:
+    return f"{start:.6f}\t{name}\t{ms:.3f}\t{int(ok)}\n"
+
+
+def _run(tmp_path: Path) -> Path:
+    """A 12 s run at 10 requests/s: 2 s of slow warm-up, then times 1..100 ms, one failure in the warm-up."""
+    start = 1_700_000_000.0
+    lines = [_line(start + i * 0.1, 500.0, ok=i != 3) for i in range(20)]
+    lines += [_line(start + 2.0 + i * 0.1, float(1 + i % 100)) for i in range(100)]
+    path = tmp_path / "times.tsv"
+    path.write_text("".join(reversed(lines)))  # several processes append in any order
+    return path
+
+
+def test_warmup_is_cut_by_time_from_the_first_request(tmp_path: Path) -> None:
+    stats = summarize(read_raw_times(_run(tmp_path)), warmup_s=2.0)
+    assert stats.requests == 100
+    assert max(stats.response_times_ms) == 100.0
+
+
+def test_percentiles_are_exact_over_the_measured_window(tmp_path: Path) -> None:
+    stats = summarize(read_raw_times(_run(tmp_path)), warmup_s=2.0)
+    times = numpy.arange(1, 101, dtype=float)
+    assert stats.p50_ms == pytest.approx(numpy.percentile(times, 50))
+    assert stats.p95_ms == pytest.approx(numpy.percentile(times, 95))
+    assert stats.p99_ms == pytest.approx(numpy.percentile(times, 99))
+    assert stats.p50_ms <= stats.p95_ms <= stats.p99_ms
+
+
+def test_rate_is_measured_requests_over_the_window(tmp_path: Path) -> None:
+    stats = summarize(read_raw_times(_run(tmp_path)), warmup_s=2.0)
+    assert stats.window_s == pytest.approx(9.9)
+    assert stats.rps == pytest.approx(100 / 9.9)
+
+
+def test_failures_count_the_warmup_too(tmp_path: Path) -> None:
+    stats = summarize(read_raw_times(_run(tmp_path)), warmup_s=2.0)
+    assert stats.failures == 1
+
+
+def test_without_warmup_every_request_counts(tmp_path: Path) -> None:
+    stats = summarize(read_raw_times(_run(tmp_path)), warmup_s=0.0)
+    assert stats.requests == 120
+    assert stats.p99_ms == 500.0
+
+
+def test_blank_lines_are_ignored_and_names_kept() -> None:
+    records = parse_raw_times(["\n", _line(1.0, 2.5, name="/predict_onnx/batch"), ""])
+    assert records == [RawRequest(start=1.0, name="/predict_onnx/batch", response_ms=2.5, ok=True)]
+
+
+def test_malformed_line_is_named() -> None:
+    with pytest.raises(HarnessError, match=r"times.tsv line 2 .*'1.0\\t/x'"):
+        parse_raw_times([_line(0.0, 1.0), "1.0\t/x\n"], source="times.tsv")
+
+
+def test_no_requests_is_an_error() -> None:
+    with pytest.raises(HarnessError, match="recorded no requests"):
+        summarize([], warmup_s=1.0)
+
+
+def test_warmup_longer_than_the_run_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(HarnessError, match=r"no request started after the 30 s warm-up"):
+        summarize(read_raw_times(_run(tmp_path)), warmup_s=30.0)
