@@ -14,8 +14,8 @@ from typing import Any
 
 from rich.console import Console
 
-from container_harness.errors import HarnessError
-from container_harness.gate.baseline import GateInputError, compare, gate_markdown, gate_table, load_tolerances
+from container_harness.errors import GateInputError, HarnessError
+from container_harness.gate.baseline import compare, gate_markdown, gate_table, load_tolerances
 from container_harness.report.render import render_markdown
 
 EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 2

@@ -14,12 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from container_harness.build.timer import ImageSpec
-from container_harness.errors import HarnessError
+from container_harness.errors import ConfigError
 from container_harness.run.container import RunSpec
-
-
-class ConfigError(HarnessError):
-    """The harness configuration is missing, unreadable or has wrong keys or values."""
 
 
 class _Strict(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 import docker
 from docker.errors import DockerException
 
-from container_harness.errors import EngineUnavailable
+from container_harness.errors import EngineUnavailableError
 
 # Builds and stats streams can stay silent for minutes; only the first ping uses the short timeout.
 _API_TIMEOUT_S = 900
@@ -21,7 +21,7 @@ def connect(timeout_s: float = 10) -> docker.DockerClient:
         client = docker.from_env(timeout=timeout_s)
         client.ping()
     except (DockerException, OSError) as exc:
-        raise EngineUnavailable(
+        raise EngineUnavailableError(
             f"cannot reach the Docker engine at {target}: {exc}. "
             "Hint: start the Docker daemon, point DOCKER_HOST at it, or check that your user may use the socket "
             "(e.g. membership of the docker group); `docker info` should answer."

@@ -10,7 +10,7 @@ import docker
 from docker.errors import ImageNotFound
 
 from container_harness.build.dockerfile import BaseRef, base_images
-from container_harness.errors import BaseImageMissing
+from container_harness.errors import BaseImageMissingError
 
 _PROVIDER_TIMEOUT_S = 900
 
@@ -22,7 +22,7 @@ def ensure_base_images(
     provider: str | None,
     cwd: Path,
 ) -> dict[str, str]:
-    """Build args with each missing base replaced by the image the provider printed; BaseImageMissing otherwise.
+    """Build args with each missing base replaced by the image the provider printed; BaseImageMissingError otherwise.
 
     The provider is a shell command run in `cwd` once per missing base, with HARNESS_BASE_IMAGE and
     HARNESS_BASE_ARG in its environment; the last line of its stdout is the tag it made. The classic
@@ -33,15 +33,15 @@ def ensure_base_images(
         if _present(client, ref.image):
             continue
         if provider is None:
-            raise BaseImageMissing(_missing_message(ref, dockerfile, "no base-image provider is configured"))
+            raise BaseImageMissingError(_missing_message(ref, dockerfile, "no base-image provider is configured"))
         provided = _run_provider(provider, ref, dockerfile, cwd)
         if not _present(client, provided):
-            raise BaseImageMissing(
+            raise BaseImageMissingError(
                 _missing_message(ref, dockerfile, f"the provider printed {provided!r}, which is not on the engine")
             )
         if provided != ref.image:
             if ref.arg is None:
-                raise BaseImageMissing(
+                raise BaseImageMissingError(
                     _missing_message(
                         ref,
                         dockerfile,
@@ -79,13 +79,13 @@ def _run_provider(provider: str, ref: BaseRef, dockerfile: Path, cwd: Path) -> s
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise BaseImageMissing(
+        raise BaseImageMissingError(
             _missing_message(ref, dockerfile, f"the provider `{provider}` ran longer than {_PROVIDER_TIMEOUT_S} s")
         ) from exc
     lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
     if done.returncode != 0 or not lines:
         stderr_tail = "\n".join(f"    {line}" for line in done.stderr.splitlines()[-15:]) or "    (no stderr)"
-        raise BaseImageMissing(
+        raise BaseImageMissingError(
             _missing_message(
                 ref,
                 dockerfile,

@@ -18,7 +18,7 @@ from docker.utils.build import exclude_paths
 from container_harness.build.base_image import ensure_base_images
 from container_harness.build.classic_log import BuildLog, parse_build_events
 from container_harness.build.dockerfile import final_base_image
-from container_harness.errors import BuildFailed, format_tail
+from container_harness.errors import BuildError, format_tail
 from container_harness.ownership import Session
 
 BuildKind = Literal["full", "cached", "code_change"]
@@ -110,7 +110,7 @@ def build_image(
     context: Path | None = None,
     tag: str | None = None,
 ) -> BuildRun:
-    """Build once with the classic builder and time it; BuildFailed names the failing step and the log's end.
+    """Build once with the classic builder and time it; BuildError names the failing step and the log's end.
 
     Both the tag and the image id are tracked, so an image a later build untags is still cleaned up.
     """
@@ -142,7 +142,7 @@ def build_image(
         session.track_image(image_id)
     if log.error is not None or log.image_id is None:
         tail = log.lines[-_TAIL_LINES:]
-        raise BuildFailed(
+        raise BuildError(
             f"{kind} build of {tag} from {spec.dockerfile} (context {context}) failed at "
             f"{log.failing_step or 'an unknown step'}: {log.error or 'the engine reported no image id'}. "
             f"Hint: reproduce it with `docker build`. {format_tail(tail, 'Build log ends')}",
@@ -234,7 +234,7 @@ def _changed_copy(spec: ImageSpec, code_change_path: str, into: Path) -> Path:
         shutil.copy2(ignore_file, into / ".dockerignore")
     target = into / code_change_path
     if not target.is_file():
-        raise BuildFailed(
+        raise BuildError(
             f"code_change_path {code_change_path!r} is not a file of the build context {source} "
             "(or .dockerignore keeps it out); point it at a source file the image copies in",
             step=None,

@@ -17,14 +17,10 @@ from typing import Any, Literal
 
 from rich.table import Table
 
-from container_harness.errors import HarnessError
+from container_harness.errors import GateInputError
 from container_harness.gate.budgets import format_figure, lookup
 
 Better = Literal["lower", "higher"]
-
-
-class GateInputError(HarnessError):
-    """A report, baseline or tolerances file cannot be read or is malformed."""
 
 
 @dataclass(frozen=True)

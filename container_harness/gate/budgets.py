@@ -8,11 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from container_harness.errors import HarnessError
-
-
-class BudgetFileError(HarnessError):
-    """The budgets file cannot be read or an entry is malformed."""
+from container_harness.errors import BudgetFileError
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from container_harness.errors import HarnessError, format_tail
+from container_harness.errors import LoadRunError, format_tail
 from container_harness.load.latency import read_raw_times, summarize
 
 RAW_TIMES_ENV = "HARNESS_LOCUST_TIMES"
@@ -97,7 +97,7 @@ def locust_command(spec: LoadSpec, host: str) -> list[str]:
     if spec.cpuset is not None:
         taskset = shutil.which("taskset")
         if taskset is None:
-            raise HarnessError(
+            raise LoadRunError(
                 f"cannot pin Locust to CPUs {spec.cpuset}: taskset (util-linux) is not on PATH; "
                 "install it or unset the load cpuset"
             )
@@ -108,7 +108,7 @@ def locust_command(spec: LoadSpec, host: str) -> list[str]:
 def run_load(spec: LoadSpec, host: str, out_dir: Path) -> LoadResult:
     """Run Locust against host; raw times and Locust's output land in out_dir. Raises HarnessError."""
     if not spec.locustfile.is_file():
-        raise HarnessError(f"locustfile {spec.locustfile} does not exist; set the load locustfile")
+        raise LoadRunError(f"locustfile {spec.locustfile} does not exist; set the load locustfile")
     out_dir.mkdir(parents=True, exist_ok=True)
     raw_times = out_dir / "locust_times.tsv"
     log_path = out_dir / "locust.log"
@@ -122,7 +122,7 @@ def run_load(spec: LoadSpec, host: str, out_dir: Path) -> LoadResult:
                 command, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=timeout_s, check=False
             )
         except FileNotFoundError as exc:
-            raise HarnessError(f"cannot run {' '.join(command)}: {exc}") from exc
+            raise LoadRunError(f"cannot run {' '.join(command)}: {exc}") from exc
         except subprocess.TimeoutExpired as exc:
             raise _failure(command, log_path, f"did not finish within {timeout_s:.0f} s") from exc
     # Exit code 1 is also Locust's answer to failed requests: those are counted from the raw times instead.
@@ -145,10 +145,10 @@ def run_load(spec: LoadSpec, host: str, out_dir: Path) -> LoadResult:
     )
 
 
-def _failure(command: list[str], log_path: Path, what: str) -> HarnessError:
+def _failure(command: list[str], log_path: Path, what: str) -> LoadRunError:
     """An error naming the command, what went wrong, Locust's last output lines and where the rest is."""
     lines = log_path.read_text(errors="replace").splitlines()[-20:] if log_path.is_file() else []
-    return HarnessError(
+    return LoadRunError(
         f"locust {what}: {' '.join(command)}\n{format_tail(lines, 'last locust output')}\n"
         f"full output: {log_path}; is locust installed (the `load` extra) and does the locustfile import?"
     )

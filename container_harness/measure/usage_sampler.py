@@ -35,7 +35,7 @@ class StatsSampler:
     Reading happens in a daemon thread; on exit the thread stops at the next payload and closes the stream.
     The first payload has no earlier CPU sample, so it only contributes memory (CPU recorded as 0.0 and
     left out of the CPU median). A container that stopped meanwhile fails the measurement: stopping raises
-    ContainerExited (exit code, last logs) naming `doing`, what was measured.
+    ContainerExitedError (exit code, last logs) naming `doing`, what was measured.
     """
 
     def __init__(self, container: Container, doing: str = "its memory and CPU were sampled") -> None:
@@ -62,7 +62,7 @@ class StatsSampler:
         self.stop()
 
     def stop(self) -> None:
-        """Stop the reader (at the next payload or the stream's end); ContainerExited if the container stopped.
+        """Stop the reader (at the next payload or the stream's end); ContainerExitedError if the container stopped.
 
         A stats stream that broke while the container ran raises HarnessError: its figures would be partial.
         """

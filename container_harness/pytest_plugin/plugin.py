@@ -30,7 +30,7 @@ from rich.console import Console
 from container_harness.build.timer import BuildTimings, time_builds
 from container_harness.config import HarnessConfig, image_spec, load_config, run_spec
 from container_harness.engine import connect, engine_facts
-from container_harness.errors import EngineUnavailable, HarnessError
+from container_harness.errors import EngineUnavailableError, HarnessError
 from container_harness.gate.budgets import Budget, load_budgets
 from container_harness.image.inspect import ImageFacts, image_paths, inspect_image
 from container_harness.ownership import Session, new_session
@@ -219,7 +219,7 @@ def harness_session(
     unreachable: str | None
     try:
         client = connect()
-    except EngineUnavailable as exc:
+    except EngineUnavailableError as exc:
         unreachable = str(exc)
     else:
         unreachable = None

@@ -13,7 +13,7 @@ import requests
 from docker.errors import DockerException, NotFound
 from docker.models.containers import Container
 
-from container_harness.errors import ContainerExited, HarnessError, ReadinessTimeout, format_tail
+from container_harness.errors import ContainerExitedError, HarnessError, ReadinessTimeoutError, format_tail
 from container_harness.ownership import Session
 
 # testcontainers' waits poll once a second and its start() creates and starts in one call, so neither the
@@ -97,7 +97,7 @@ class RunningContainer:
                     raise_if_exited(self.container, f"waiting for a 2xx from {url}")
                     next_state_check = now + _STATE_EVERY_S
                 if now >= deadline:
-                    raise ReadinessTimeout(
+                    raise ReadinessTimeoutError(
                         f"container {self.container.short_id} of {self.image_ref} gave no 2xx on {url} "
                         f"within {timeout_s:g} s (expected a 2xx; last seen: {last_seen}). Hint: check "
                         f"that the service listens on port {self.spec.port} on all interfaces and serves "
@@ -125,7 +125,7 @@ class RunningContainer:
                 raise _exited(self.container, state, f"waiting for health status {status}")
             if time.monotonic() >= deadline:
                 probes = [str(entry.get("Output", "")).strip() for entry in health.get("Log") or []]
-                raise ReadinessTimeout(
+                raise ReadinessTimeoutError(
                     f"container {self.container.short_id} of {self.image_ref} did not become {status} within "
                     f"{timeout_s:g} s (last seen: {seen}, failing streak {health.get('FailingStreak')}). "
                     f"{format_tail(probes[-3:], 'last health-check outputs')}"
@@ -157,7 +157,7 @@ class RunningContainer:
 
 
 def raise_if_exited(container: Container, doing: str) -> None:
-    """ContainerExited (state, exit code, last logs) when the container no longer runs; `doing` says when."""
+    """ContainerExitedError (state, exit code, last logs) when the container no longer runs; `doing` says when."""
     container.reload()
     state = container.attrs["State"]
     if not state.get("Running"):
@@ -173,12 +173,12 @@ def _logs_tail(container: Container, n: int) -> list[str]:
     return raw.decode("utf-8", "replace").splitlines()
 
 
-def _exited(container: Container, state: dict[str, Any], doing: str) -> ContainerExited:
-    """ContainerExited naming the exit code (and an OOM kill) with the container's last logs."""
+def _exited(container: Container, state: dict[str, Any], doing: str) -> ContainerExitedError:
+    """ContainerExitedError naming the exit code (and an OOM kill) with the container's last logs."""
     code = state.get("ExitCode")
     tail = _logs_tail(container, 30)
     image = container.attrs["Config"]["Image"]
-    return ContainerExited(
+    return ContainerExitedError(
         f"container {container.short_id} of {image} stopped ({state.get('Status')}, "
         f"exit code {code}{', killed for lack of memory' if state.get('OOMKilled') else ''}) "
         f"while {doing}. {format_tail(tail)}",
@@ -193,7 +193,7 @@ def start_container(
     """Create and start a labelled container publishing spec.port on a random 127.0.0.1 port.
 
     With wait_ready, returns once the health path answers 2xx (ready_s set). On failure the container is
-    removed (unless the session keeps objects) and ContainerExited or ReadinessTimeout says why.
+    removed (unless the session keeps objects) and ContainerExitedError or ReadinessTimeoutError says why.
     """
     client = session.client
     container = client.containers.create(image_ref, **_create_kwargs(client, image_ref, spec, session))
@@ -213,7 +213,7 @@ def start_container(
 
 
 def _host_port(container: Container, port: int, doing: str) -> int:
-    """The host port a just-started container publishes `port` on (ContainerExited if it died already)."""
+    """The host port a just-started container publishes `port` on (ContainerExitedError if it died already)."""
     raise_if_exited(container, doing)
     bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
     if not bindings:

@@ -12,7 +12,7 @@ from docker.errors import ImageNotFound
 
 from container_harness.build.timer import BuildTimings, ImageSpec, time_builds
 from container_harness.engine import connect
-from container_harness.errors import ContainerExited
+from container_harness.errors import ContainerExitedError
 from container_harness.image.inspect import image_paths, inspect_image, matching
 from container_harness.image.layer_waste import layer_maps, wasted_bytes
 from container_harness.measure.usage_sampler import idle_stats
@@ -143,7 +143,7 @@ def test_container_exiting_early_is_reported_with_its_logs(
     session: Session, spec: ImageSpec, timings: BuildTimings
 ) -> None:
     run = RunSpec(port=8080, health_path="/healthz", command=["sh", "-c", "echo going away; exit 7"])
-    with pytest.raises(ContainerExited) as caught:
+    with pytest.raises(ContainerExitedError) as caught:
         start_container(session, spec.tag, run)
     assert caught.value.exit_code == 7
     assert "going away" in caught.value.log_tail

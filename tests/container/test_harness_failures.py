@@ -22,7 +22,7 @@ import pytest
 
 from container_harness.build.base_image import ensure_base_images
 from container_harness.build.timer import ImageSpec, build_image
-from container_harness.errors import BuildFailed, ContainerExited
+from container_harness.errors import BuildError, ContainerExitedError
 from container_harness.measure.usage_sampler import idle_stats
 from container_harness.ownership import LABEL, Session
 from container_harness.run.container import RunningContainer, RunSpec, start_container
@@ -228,7 +228,7 @@ def test_failing_build_names_the_step_and_its_last_output(harness_session: Sessi
     tag = f"harness-failures/broken:{token}"
     spec = ImageSpec(dockerfile=dockerfile, context=tmp_path, tag=tag, build_args=build_args)
 
-    with pytest.raises(BuildFailed) as raised:
+    with pytest.raises(BuildError) as raised:
         build_image(harness_session, spec, nocache=True, kind="full")
 
     failure = raised.value
@@ -262,7 +262,7 @@ def test_container_dying_while_watched_raises_container_exited_with_its_last_log
 
     with (
         start_container(harness_session, tiny_image, spec) as running,
-        pytest.raises(ContainerExited) as raised,
+        pytest.raises(ContainerExitedError) as raised,
     ):
         watch(running)
 
@@ -287,7 +287,9 @@ def test_container_dying_during_the_idle_and_load_checks_fails_both_with_its_las
     result.assert_outcomes(failed=2)
     output = result.stdout.str()
     for doing in ("its idle memory and CPU were sampled for 4 s", "load-testing it with locustfile.py"):
-        result.stdout.fnmatch_lines([f"*ContainerExited: container * stopped (exited, exit code 7) while {doing}*"])
+        result.stdout.fnmatch_lines(
+            [f"*ContainerExitedError: container * stopped (exited, exit code 7) while {doing}*"]
+        )
     # pytest repeats whole messages in its short summary when it runs under CI, so count the long reports only.
     failure_reports = output.split(" FAILURES ")[1].split(" short test summary info ")[0]
     assert failure_reports.count("    fatal: giving up") == 2, output

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from container_harness.config import ConfigError, image_spec, load_config, run_spec
+from container_harness.config import image_spec, load_config, run_spec
+from container_harness.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[3]
 MINIMAL = 'tag = "tiny:test"\n[run]\nport = 8080\nhealth_path = "/healthz"\n'
