@@ -13,9 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from container_harness.build.timer import ImageSpec
 from container_harness.errors import ConfigError
-from container_harness.run.container import RunSpec
+from container_harness.specs import ImageSpec, RunSpec
 
 
 class _Strict(BaseModel):

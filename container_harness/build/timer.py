@@ -7,7 +7,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,23 +20,11 @@ from container_harness.build.classic_log import BuildLog, parse_build_events
 from container_harness.build.dockerfile import final_base_image
 from container_harness.errors import BuildError, format_tail
 from container_harness.ownership import Session
+from container_harness.specs import ImageSpec
 
 BuildKind = Literal["full", "cached", "code_change"]
 _TAIL_LINES = 25
 _CODE_CHANGE_SUFFIX = "-code-change"
-
-
-@dataclass(frozen=True)
-class ImageSpec:
-    """What to build: Dockerfile, context, tag, build args, target, code file to touch, base provider."""
-
-    dockerfile: Path
-    context: Path
-    tag: str
-    build_args: dict[str, str] = field(default_factory=dict)
-    target: str | None = None
-    code_change_path: str | None = None
-    base_provider: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from rich.table import Table
 
 from container_harness.errors import GateInputError
-from container_harness.gate.budgets import format_figure, lookup
+from container_harness.figures import format_figure, lookup
 
 Better = Literal["lower", "higher"]
 

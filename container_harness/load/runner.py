@@ -8,17 +8,16 @@ container_harness.load.latency); the warm-up is cut from those by time, so perce
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from container_harness.errors import LoadRunError, format_tail
 from container_harness.load.latency import read_raw_times, summarize
+from container_harness.specs import LoadSpec
 
 RAW_TIMES_ENV = "HARNESS_LOCUST_TIMES"
 # Conventions a locustfile may follow so the harness can ask for the framework's floor: with SCENARIO_ENV set
@@ -27,27 +26,6 @@ SCENARIO_ENV = "HARNESS_LOAD_SCENARIO"
 HEALTH_PATH_ENV = "HARNESS_HEALTH_PATH"
 # Locust needs a few seconds beyond its run time to spawn, stop its users and exit.
 _GRACE_S = 60.0
-
-
-@dataclass(frozen=True)
-class LoadSpec:
-    """One headless Locust run: duration_s is the measured window, warmup_s runs before it and is excluded."""
-
-    locustfile: Path
-    users: int = 10
-    spawn_rate: float = 10.0
-    duration_s: float = 30.0
-    warmup_s: float = 5.0
-    processes: int = 1
-    cpuset: str | None = None  # CPUs for the Locust processes, as taskset -c takes them ("1", "2-3")
-    user_classes: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    env: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def run_time_s(self) -> int:
-        """Locust's --run-time: warm-up plus the measured window, whole seconds."""
-        return math.ceil(self.warmup_s + self.duration_s)
 
 
 @dataclass(frozen=True)

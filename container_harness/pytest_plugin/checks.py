@@ -15,7 +15,8 @@ import requests
 from container_harness.build.classic_log import BuildStep
 from container_harness.build.timer import BuildRun, BuildTimings
 from container_harness.config import HarnessConfig
-from container_harness.gate.budgets import Budget, evaluate, format_figure
+from container_harness.figures import format_figure
+from container_harness.gate.budgets import Budget, evaluate
 from container_harness.image.inspect import ImageFacts, matching
 from container_harness.image.layer_waste import layer_maps, wasted_bytes
 from container_harness.measure.usage_sampler import idle_stats

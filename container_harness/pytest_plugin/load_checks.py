@@ -18,12 +18,13 @@ from dataclasses import replace
 import pytest
 
 from container_harness.config import HarnessConfig
-from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult, LoadSpec, run_load
+from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult, run_load
 from container_harness.measure.usage import cpu_capacity, limited_by
 from container_harness.measure.usage_sampler import StatsSampler
 from container_harness.report.latency_plot import plot_latency_histogram
 from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
+from container_harness.specs import LoadSpec
 
 __all__ = ["test_load"]
 

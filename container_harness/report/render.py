@@ -12,7 +12,8 @@ from typing import Any
 
 from rich.table import Table
 
-from container_harness.gate.budgets import BudgetOutcome, format_figure
+from container_harness.figures import format_figure
+from container_harness.gate.budgets import BudgetOutcome
 
 # Figures too bulky for a summary line (they stay in report.json).
 _SUMMARY_SKIPS = ("environment",)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
 
@@ -15,6 +14,7 @@ from docker.models.containers import Container
 
 from container_harness.errors import ContainerExitedError, HarnessError, ReadinessTimeoutError, format_tail
 from container_harness.ownership import Session
+from container_harness.specs import RunSpec
 
 # testcontainers' waits poll once a second and its start() creates and starts in one call, so neither the
 # start moment nor the ready moment could be timed finer than 1 s; the Docker SDK and this loop can.
@@ -23,26 +23,6 @@ _STATE_EVERY_S = 0.25
 _REQUEST_TIMEOUT_S = 2.0
 _NS_PER_S = 1_000_000_000
 HealthStatus = Literal["healthy", "unhealthy"]
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """How to run the container: port to publish, health path, env, volumes, limits and hardening."""
-
-    port: int
-    health_path: str = "/health"
-    env: dict[str, str] = field(default_factory=dict)
-    volumes: dict[str, dict[str, str]] = field(default_factory=dict)
-    cpuset: str | None = None
-    mem_limit: str | None = None
-    nano_cpus: int | None = None
-    health_interval_s: float | None = None
-    ready_timeout_s: float = 60.0
-    read_only: bool = False
-    tmpfs: dict[str, str] | None = None
-    cap_drop: list[str] | None = None
-    security_opt: list[str] | None = None
-    command: list[str] | None = None
 
 
 class RunningContainer:

@@ -10,14 +10,15 @@ import pytest
 import requests
 from docker.errors import ImageNotFound
 
-from container_harness.build.timer import BuildTimings, ImageSpec, time_builds
+from container_harness.build.timer import BuildTimings, time_builds
 from container_harness.engine import connect
 from container_harness.errors import ContainerExitedError
 from container_harness.image.inspect import image_paths, inspect_image, matching
 from container_harness.image.layer_waste import layer_maps, wasted_bytes
 from container_harness.measure.usage_sampler import idle_stats
 from container_harness.ownership import LABEL, Session, new_session
-from container_harness.run.container import RunSpec, start_container
+from container_harness.run.container import start_container
+from container_harness.specs import ImageSpec, RunSpec
 
 pytestmark = pytest.mark.container
 

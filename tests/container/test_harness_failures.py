@@ -21,11 +21,12 @@ import docker
 import pytest
 
 from container_harness.build.base_image import ensure_base_images
-from container_harness.build.timer import ImageSpec, build_image
+from container_harness.build.timer import build_image
 from container_harness.errors import BuildError, ContainerExitedError
 from container_harness.measure.usage_sampler import idle_stats
 from container_harness.ownership import LABEL, Session
-from container_harness.run.container import RunningContainer, RunSpec, start_container
+from container_harness.run.container import RunningContainer, start_container
+from container_harness.specs import ImageSpec, RunSpec
 
 pytestmark = pytest.mark.container
 

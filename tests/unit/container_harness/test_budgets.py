@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from container_harness.errors import BudgetFileError
-from container_harness.gate.budgets import Budget, evaluate, format_figure, load_budgets, parse_budgets
+from container_harness.figures import format_figure
+from container_harness.gate.budgets import Budget, evaluate, load_budgets, parse_budgets
 
 FIGURES = {
     "image": {"size_bytes": 1_210_000_000, "tag": "api:latest"},

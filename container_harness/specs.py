@@ -1,0 +1,65 @@
+"""Plain specs of what to build, run and load: data only, no Docker, so configuration and tests import them
+freely."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["ImageSpec", "LoadSpec", "RunSpec"]
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """What to build: Dockerfile, context, tag, build args, target, code file to touch, base provider."""
+
+    dockerfile: Path
+    context: Path
+    tag: str
+    build_args: dict[str, str] = field(default_factory=dict)
+    target: str | None = None
+    code_change_path: str | None = None
+    base_provider: str | None = None
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """How to run the container: port to publish, health path, env, volumes, limits and hardening."""
+
+    port: int
+    health_path: str = "/health"
+    env: dict[str, str] = field(default_factory=dict)
+    volumes: dict[str, dict[str, str]] = field(default_factory=dict)
+    cpuset: str | None = None
+    mem_limit: str | None = None
+    nano_cpus: int | None = None
+    health_interval_s: float | None = None
+    ready_timeout_s: float = 60.0
+    read_only: bool = False
+    tmpfs: dict[str, str] | None = None
+    cap_drop: list[str] | None = None
+    security_opt: list[str] | None = None
+    command: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """One headless Locust run: duration_s is the measured window, warmup_s runs before it and is excluded."""
+
+    locustfile: Path
+    users: int = 10
+    spawn_rate: float = 10.0
+    duration_s: float = 30.0
+    warmup_s: float = 5.0
+    processes: int = 1
+    cpuset: str | None = None  # CPUs for the Locust processes, as taskset -c takes them ("1", "2-3")
+    user_classes: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def run_time_s(self) -> int:
+        """Locust's --run-time: warm-up plus the measured window, whole seconds."""
+        return math.ceil(self.warmup_s + self.duration_s)
