@@ -92,10 +92,8 @@ class VolumeConfig(_Strict):
     default_json: dict[str, Any] | None = None
 
 
-class LoadConfig(BaseModel):
-    """Settings of the load checks; extra keys pass through to them."""
-
-    model_config = ConfigDict(extra="allow")
+class LoadConfig(_Strict):
+    """Settings of the load checks; unknown keys are errors, like everywhere else."""
 
     enabled: bool = True
     locustfile: str | None = None
