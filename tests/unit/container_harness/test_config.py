@@ -56,12 +56,14 @@ def test_overrides_win_and_none_leaves_the_file_value(tmp_path: Path) -> None:
     )
 
 
-def test_load_table_passes_unknown_keys_through(tmp_path: Path) -> None:
+def test_load_table_is_typed_and_rejects_unknown_keys(tmp_path: Path) -> None:
     file = tmp_path / "h.toml"
-    file.write_text(MINIMAL + '[load]\nusers = 20\ncontainer_cpuset = "0"\nscenario = "predict"\n')
+    file.write_text(MINIMAL + '[load]\nusers = 20\ncontainer_cpuset = "0"\n')
     load = load_config(tmp_path, file).load
     assert (load.users, load.container_cpuset, load.enabled) == (20, "0", True)
-    assert load.model_extra == {"scenario": "predict"}
+    file.write_text(MINIMAL + '[load]\nusers = 20\nscenario = "predict"\n')
+    with pytest.raises(ConfigError, match=r"load\.scenario: Extra inputs are not permitted"):
+        load_config(tmp_path, file)
 
 
 def test_unknown_key_is_reported_with_its_place(tmp_path: Path) -> None:
