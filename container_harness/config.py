@@ -132,6 +132,8 @@ class HarnessConfig(_Strict):
     unhealthy: UnhealthyConfig | None = None
     volume: VolumeConfig | None = None
     load: LoadConfig = Field(default_factory=LoadConfig)
+    # Built-in checks to run, by name (None: every check the configuration supports).
+    checks: list[str] | None = None
 
     def path(self, relative: str) -> Path:
         """A configured path resolved against the configuration's directory."""

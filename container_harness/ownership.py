@@ -26,7 +26,7 @@ class CleanupSummary:
 
 
 @dataclass
-class Session:
+class EngineSession:
     """A run's identity: the label value put on every object, plus the images this run built.
 
     Built images are tracked by reference instead of labelled: the build API's `labels=` appends a LABEL
@@ -77,9 +77,9 @@ class Session:
         return summary
 
 
-def new_session(client: docker.DockerClient, keep: bool = False) -> Session:
+def new_session(client: docker.DockerClient, keep: bool = False) -> EngineSession:
     """A session with a fresh random id."""
-    return Session(id=secrets.token_hex(6), client=client, keep=keep)
+    return EngineSession(id=secrets.token_hex(6), client=client, keep=keep)
 
 
 def _is_image_id(ref: str) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 import docker
 
 from container_harness.engine import connect
-from container_harness.ownership import Session, new_session
+from container_harness.ownership import EngineSession, new_session
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny_service"
@@ -33,7 +33,7 @@ WASTEFUL_DOCKERFILE = (
 )
 
 
-def timed_build(session: Session, context: Path, tag: str, base: str, nocache: bool) -> list[list[Any]]:
+def timed_build(session: EngineSession, context: Path, tag: str, base: str, nocache: bool) -> list[list[Any]]:
     """[seconds since the request, decoded chunk] for every event of one classic build."""
     start = time.monotonic()
     stream = session.client.api.build(

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh service,dev
 rm -f reports/report.json
 status=0
-.venv/bin/pytest -m container tests/container/test_api_image.py tests/container/test_api_load.py \
+.venv/bin/pytest -m container tests/container/test_api_image.py \
   --harness-report reports/report.json "$@" || status=$?
 if [ -f reports/report.json ]; then
   .venv/bin/container-harness summary reports/report.json

@@ -13,4 +13,5 @@ else
   echo "test.sh: no steel CSV at $data (set STEEL_DATA_CSV): the tests marked 'data' are NOT run" >&2
   args+=(-m "not data")
 fi
-exec .venv/bin/pytest "${args[@]}" "$@"
+# --harness: the plugin adds its built-in checks of the API image ([tool.harness]) to the suite.
+exec .venv/bin/pytest --harness "${args[@]}" "$@"

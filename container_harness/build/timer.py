@@ -19,7 +19,7 @@ from container_harness.build.base_image import ensure_base_images
 from container_harness.build.classic_log import BuildLog, parse_build_events
 from container_harness.build.dockerfile import final_base_image
 from container_harness.errors import BuildError, format_tail
-from container_harness.ownership import Session
+from container_harness.ownership import EngineSession
 from container_harness.specs import ImageSpec
 
 BuildKind = Literal["full", "cached", "code_change"]
@@ -90,7 +90,7 @@ class BuildTimings:
 
 
 def build_image(
-    session: Session,
+    session: EngineSession,
     spec: ImageSpec,
     *,
     nocache: bool,
@@ -142,7 +142,7 @@ def build_image(
     return BuildRun(kind=kind, seconds=seconds, log=log, image_id=log.image_id)
 
 
-def with_base_images(session: Session, spec: ImageSpec) -> ImageSpec:
+def with_base_images(session: EngineSession, spec: ImageSpec) -> ImageSpec:
     """The spec with its build args pointing at base images on the engine (the provider runs if one is missing)."""
     build_args = ensure_base_images(
         session.client, spec.dockerfile, spec.build_args, spec.base_provider, spec.context
@@ -150,12 +150,12 @@ def with_base_images(session: Session, spec: ImageSpec) -> ImageSpec:
     return replace(spec, build_args=build_args)
 
 
-def build_current(session: Session, spec: ImageSpec) -> BuildRun:
+def build_current(session: EngineSession, spec: ImageSpec) -> BuildRun:
     """Bring the tag up to date with the context through the cache: tests of behaviour, not of builds, use it."""
     return build_image(session, with_base_images(session, spec), nocache=False, kind="cached")
 
 
-def time_builds(session: Session, spec: ImageSpec, repeats: int = 1) -> BuildTimings:
+def time_builds(session: EngineSession, spec: ImageSpec, repeats: int = 1) -> BuildTimings:
     """Ensure the bases, then time `repeats` full (no cache), cached and code-change builds, in that order.
 
     The code change appends a unique comment line to `code_change_path` in a temporary copy of the context

@@ -1,4 +1,4 @@
-"""Built-in checks of the configured image, collected by the plugin.
+"""The built-in checks' test functions; `catalogue.py` says when each runs and the plugin collects them.
 
 Each check measures through the plugin's fixtures, records its figures (they reach report.json) and asserts
 what the configuration expects. Budgets are one test each and run after every other test of the session.
@@ -17,31 +17,13 @@ from container_harness.build.timer import BuildRun, BuildTimings
 from container_harness.config import HarnessConfig
 from container_harness.figures import format_figure
 from container_harness.gate.budgets import Budget, evaluate
+from container_harness.image import layer_waste
 from container_harness.image.inspect import ImageFacts, matching
-from container_harness.image.layer_waste import layer_maps, wasted_bytes
 from container_harness.measure.usage_sampler import idle_stats
-from container_harness.ownership import Session
+from container_harness.ownership import EngineSession
 from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
 from container_harness.summary import median, spread
-
-# In the order they run (star imports follow __all__): builds, inspection, runs, budgets last.
-__all__ = [  # noqa: RUF022
-    "test_full_build_succeeds",
-    "test_cached_rebuild_hits_cache_everywhere",
-    "test_code_change_reuses_dependency_steps",
-    "test_image_size_matches_engine",
-    "test_image_config_matches_expectations",
-    "test_required_files_present",
-    "test_forbidden_paths_absent",
-    "test_wasted_bytes_measured",
-    "test_startup_repeated",
-    "test_docker_health_becomes_healthy",
-    "test_broken_config_ends_unhealthy",
-    "test_volume_overrides_default",
-    "test_idle_memory_and_cpu",
-    "test_budget",
-]
 
 # Steps that never show a cache hit on the classic builder: they make no layer.
 _NO_CACHE_STEPS = ("FROM", "ARG")
@@ -52,7 +34,7 @@ StartContainer = Callable[..., RunningContainer]
 
 
 @pytest.mark.container
-def test_full_build_succeeds(build_timings: BuildTimings) -> None:
+def full_build(build_timings: BuildTimings) -> None:
     """A build without cache completes and really ran every step."""
     for run in build_timings.full:
         assert run.log.steps, f"the full build of {run.image_id} reported no steps"
@@ -61,7 +43,7 @@ def test_full_build_succeeds(build_timings: BuildTimings) -> None:
 
 
 @pytest.mark.container
-def test_cached_rebuild_hits_cache_everywhere(build_timings: BuildTimings) -> None:
+def cached_rebuild(build_timings: BuildTimings) -> None:
     """Rebuilding with nothing changed serves every step from the cache and is faster than the full build."""
     for run in build_timings.cached:
         missed = _rebuilt(run)
@@ -73,7 +55,7 @@ def test_cached_rebuild_hits_cache_everywhere(build_timings: BuildTimings) -> No
 
 
 @pytest.mark.container
-def test_code_change_reuses_dependency_steps(
+def code_change_rebuild(
     build_timings: BuildTimings, harness_config: HarnessConfig, harness_results: Results
 ) -> None:
     """After a code-only change the change is seen, dependency steps hit the cache, the rebuild is quick."""
@@ -100,7 +82,7 @@ def test_code_change_reuses_dependency_steps(
 
 
 @pytest.mark.container
-def test_image_size_matches_engine(built_image: ImageFacts, harness_session: Session) -> None:
+def image_size(built_image: ImageFacts, harness_session: EngineSession) -> None:
     """The reported size is the engine's own figure, and the image adds something to its base."""
     engine_size = harness_session.client.api.inspect_image(built_image.id)["Size"]
     assert built_image.size_bytes == engine_size
@@ -112,7 +94,7 @@ def test_image_size_matches_engine(built_image: ImageFacts, harness_session: Ses
 
 
 @pytest.mark.container
-def test_image_config_matches_expectations(
+def image_config(
     built_image: ImageFacts, harness_config: HarnessConfig, request: pytest.FixtureRequest
 ) -> None:
     """User, exposed ports and HEALTHCHECK are what the configuration expects."""
@@ -138,25 +120,25 @@ def test_image_config_matches_expectations(
 
 
 @pytest.mark.container
-def test_required_files_present(built_image_paths: set[str], harness_config: HarnessConfig) -> None:
+def required_files(built_image_paths: set[str], harness_config: HarnessConfig) -> None:
     """Every configured file is in the image."""
     missing = [path for path in harness_config.expect.files if path.rstrip("/") not in built_image_paths]
     assert not missing, f"missing from the image: {missing}"
 
 
 @pytest.mark.container
-def test_forbidden_paths_absent(built_image_paths: set[str], harness_config: HarnessConfig) -> None:
+def forbidden_paths(built_image_paths: set[str], harness_config: HarnessConfig) -> None:
     """No path matches a forbidden glob (what .dockerignore and the Dockerfile must keep out)."""
     found = matching(built_image_paths, harness_config.expect.absent_globs)
     assert not found, f"{len(found)} forbidden paths in the image, e.g. {sorted(found)[:10]}"
 
 
 @pytest.mark.container
-def test_wasted_bytes_measured(
-    harness_session: Session, built_image: ImageFacts, harness_results: Results
+def wasted_bytes(
+    harness_session: EngineSession, built_image: ImageFacts, harness_results: Results
 ) -> None:
     """Bytes that later layers overwrite or delete (dive's "wasted space"), with the biggest offenders."""
-    waste = wasted_bytes(layer_maps(harness_session.client, built_image.id))
+    waste = layer_waste.wasted_bytes(layer_waste.layer_maps(harness_session.client, built_image.id))
     harness_results.record("image.wasted_bytes", waste.total_bytes, unit="bytes")
     harness_results.record(
         "image.wasted_files",
@@ -167,7 +149,7 @@ def test_wasted_bytes_measured(
 
 
 @pytest.mark.container
-def test_startup_repeated(
+def startup(
     start_container: StartContainer, harness_config: HarnessConfig, harness_results: Results
 ) -> None:
     """Seconds from start to the first healthy HTTP answer, over `start_repeats` fresh containers."""
@@ -186,7 +168,7 @@ def test_startup_repeated(
 
 
 @pytest.mark.container
-def test_docker_health_becomes_healthy(
+def docker_health(
     start_container: StartContainer,
     built_image: ImageFacts,
     harness_config: HarnessConfig,
@@ -202,7 +184,7 @@ def test_docker_health_becomes_healthy(
 
 
 @pytest.mark.container
-def test_broken_config_ends_unhealthy(
+def unhealthy_config(
     start_container: StartContainer, harness_config: HarnessConfig, harness_results: Results
 ) -> None:
     """Under the configured broken settings the HEALTHCHECK must end `unhealthy` (it detects the fault)."""
@@ -218,7 +200,7 @@ def test_broken_config_ends_unhealthy(
 
 
 @pytest.mark.container
-def test_volume_overrides_default(
+def volume_override(
     start_container: StartContainer, harness_config: HarnessConfig, harness_results: Results
 ) -> None:
     """With the host directory mounted the service answers from it; without it, from its default."""
@@ -246,7 +228,7 @@ def test_volume_overrides_default(
 
 
 @pytest.mark.container
-def test_idle_memory_and_cpu(
+def idle_usage(
     running_container: RunningContainer, harness_config: HarnessConfig, harness_results: Results
 ) -> None:
     """Median memory (as `docker stats` computes it) and CPU % of a ready container nobody talks to."""
@@ -261,7 +243,7 @@ def test_idle_memory_and_cpu(
 
 
 @pytest.mark.container
-def test_budget(harness_budget: Budget, harness_results: Results) -> None:
+def budgets(harness_budget: Budget, harness_results: Results) -> None:
     """One budget from the budgets file against the figures measured before it (budgets run last)."""
     outcome = evaluate(harness_budget, harness_results.figures())
     harness_results.add_budget(outcome)

@@ -26,12 +26,9 @@ from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
 from container_harness.specs import LoadSpec
 
-__all__ = ["test_load"]
-
 
 @pytest.mark.container
-@pytest.mark.harness_load
-def test_load(
+def load(
     harness_config: HarnessConfig, start_container: Callable[..., RunningContainer], harness_results: Results
 ) -> None:
     """The configured scenario runs without a failed request; latency, throughput and resources recorded."""
@@ -81,7 +78,7 @@ def test_load(
         _record_bound(harness_results, "load.health_", floor_sampler.median_cpu_percent, cpus)
         harness_results.record("load.health_p50_ms", round(floor.p50_ms, 3), unit="ms")
         harness_results.record("load.health_failures", floor.failures)
-        harness_results.record("load.predict_to_health_ratio", round(result.rps / floor.rps, 3))
+        harness_results.record("load.scenario_to_health_ratio", round(result.rps / floor.rps, 3))
         if floor.failures:
             failures.append(f"{floor.failures} health requests failed (see {floor.log_path})")
     assert sampler.samples, f"no stats samples from {running.container.name} during the load run"

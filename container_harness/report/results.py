@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from container_harness.gate.budgets import BudgetOutcome
@@ -11,7 +12,8 @@ from container_harness.gate.budgets import BudgetOutcome
 class Results:
     """Recorder shared by every check of a session; the report is rendered from it at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_record: Callable[[str, Any, str | None], None] | None = None) -> None:
+        self._on_record = on_record  # told of every figure as it is recorded (the pytest_harness_figure hook)
         self._figures: dict[str, Any] = {}
         self._units: dict[str, str] = {}
         self._recorded: list[tuple[str, Any]] = []
@@ -30,6 +32,8 @@ class Results:
         if unit is not None:
             self._units[dotted_name] = unit
         self._recorded.append((dotted_name, value))
+        if self._on_record is not None:
+            self._on_record(dotted_name, value, unit)
 
     def add_budget(self, outcome: BudgetOutcome) -> None:
         """Keep a budget's outcome for the report (a re-evaluated budget replaces the earlier outcome)."""

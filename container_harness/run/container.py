@@ -13,7 +13,7 @@ from docker.errors import DockerException, NotFound
 from docker.models.containers import Container
 
 from container_harness.errors import ContainerExitedError, HarnessError, ReadinessTimeoutError, format_tail
-from container_harness.ownership import Session
+from container_harness.ownership import EngineSession
 from container_harness.specs import RunSpec
 
 # testcontainers' waits poll once a second and its start() creates and starts in one call, so neither the
@@ -168,7 +168,7 @@ def _exited(container: Container, state: dict[str, Any], doing: str) -> Containe
 
 
 def start_container(
-    session: Session, image_ref: str, spec: RunSpec, *, wait_ready: bool = True
+    session: EngineSession, image_ref: str, spec: RunSpec, *, wait_ready: bool = True
 ) -> RunningContainer:
     """Create and start a labelled container publishing spec.port on a random 127.0.0.1 port.
 
@@ -203,7 +203,7 @@ def _host_port(container: Container, port: int, doing: str) -> int:
 
 
 def _create_kwargs(
-    client: docker.DockerClient, image_ref: str, spec: RunSpec, session: Session
+    client: docker.DockerClient, image_ref: str, spec: RunSpec, session: EngineSession
 ) -> dict[str, Any]:
     """Docker SDK create() arguments for a spec; only what the spec sets is passed."""
     kwargs: dict[str, Any] = {

@@ -9,14 +9,14 @@ import pytest
 
 from container_harness.build.timer import build_current
 from container_harness.config import HarnessConfig, image_spec, run_spec
-from container_harness.ownership import Session
+from container_harness.ownership import EngineSession
 from container_harness.run.container import RunningContainer, start_container
 
 StartApi = Callable[..., RunningContainer]
 
 
 @pytest.fixture(scope="session")
-def api_image(harness_session: Session, harness_config: HarnessConfig) -> str:
+def api_image(harness_session: EngineSession, harness_config: HarnessConfig) -> str:
     """Id of the configured image, brought up to date with the tree through the build cache.
 
     These tests exercise the image's behaviour, not its build, so one cached build (under a second when
@@ -27,7 +27,7 @@ def api_image(harness_session: Session, harness_config: HarnessConfig) -> str:
 
 
 @pytest.fixture
-def start_api(harness_session: Session, harness_config: HarnessConfig, api_image: str) -> Iterator[StartApi]:
+def start_api(harness_session: EngineSession, harness_config: HarnessConfig, api_image: str) -> Iterator[StartApi]:
     """Factory: `start_api(wait_ready=..., **RunSpec overrides)` runs api_image; removed when the test ends."""
     started: list[RunningContainer] = []
 

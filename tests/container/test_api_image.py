@@ -1,6 +1,7 @@
-"""The harness's built-in checks on Dockerfile.api (configured in [tool.harness]), plus the API's own.
+"""The API's own checks on the image the harness builds from Dockerfile.api (configured in [tool.harness]).
 
-Run with `pytest -m container`; the checks build energy-optimization-api:latest, which the run keeps.
+Run with `pytest -m container` (or `--harness`): the plugin then adds its built-in checks, which build
+energy-optimization-api:latest; the run keeps it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import requests
 from example_request import EXAMPLE
 
 from container_harness.config import HarnessConfig
-from container_harness.pytest_plugin.checks import *  # noqa: F403
 from container_harness.run.container import RunningContainer
 
 StartContainer = Callable[..., RunningContainer]

@@ -16,7 +16,7 @@ from container_harness.errors import ContainerExitedError
 from container_harness.image.inspect import image_paths, inspect_image, matching
 from container_harness.image.layer_waste import layer_maps, wasted_bytes
 from container_harness.measure.usage_sampler import idle_stats
-from container_harness.ownership import LABEL, Session, new_session
+from container_harness.ownership import LABEL, EngineSession, new_session
 from container_harness.run.container import start_container
 from container_harness.specs import ImageSpec, RunSpec
 
@@ -26,7 +26,7 @@ TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_service"
 
 
 @pytest.fixture(scope="module")
-def session() -> Iterator[Session]:
+def session() -> Iterator[EngineSession]:
     """A labelled session whose objects are removed at the end, and proof that nothing is left."""
     client = connect()
     run = new_session(client)
@@ -38,7 +38,7 @@ def session() -> Iterator[Session]:
         _assert_nothing_left(client, run, built)
 
 
-def _assert_nothing_left(client: docker.DockerClient, run: Session, built: list[str]) -> None:
+def _assert_nothing_left(client: docker.DockerClient, run: EngineSession, built: list[str]) -> None:
     label = {"label": f"{LABEL}={run.id}"}
     assert client.containers.list(all=True, filters=label) == []
     assert client.volumes.list(filters=label) == []
@@ -56,7 +56,7 @@ def _exists(client: docker.DockerClient, ref: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def spec(session: Session) -> ImageSpec:
+def spec(session: EngineSession) -> ImageSpec:
     """The tiny image on a base of its own that only the provider can make (so the provider path runs)."""
     base = f"harness-test/busybox:{session.id}"
     session.track_image(base)
@@ -71,7 +71,7 @@ def spec(session: Session) -> ImageSpec:
 
 
 @pytest.fixture(scope="module")
-def timings(session: Session, spec: ImageSpec) -> BuildTimings:
+def timings(session: EngineSession, spec: ImageSpec) -> BuildTimings:
     return time_builds(session, spec)
 
 
@@ -93,7 +93,7 @@ def test_code_change_reuses_the_dependency_steps(timings: BuildTimings) -> None:
 
 
 def test_inspect_image_size_equals_the_engines(
-    session: Session, spec: ImageSpec, timings: BuildTimings
+    session: EngineSession, spec: ImageSpec, timings: BuildTimings
 ) -> None:
     facts = inspect_image(session.client, spec.tag, timings.base_image)
     engine_size = session.client.images.get(spec.tag).attrs["Size"]
@@ -107,7 +107,7 @@ def test_inspect_image_size_equals_the_engines(
 
 
 def test_image_paths_prove_dockerignore_and_waste_is_none(
-    session: Session, spec: ImageSpec, timings: BuildTimings
+    session: EngineSession, spec: ImageSpec, timings: BuildTimings
 ) -> None:
     paths = image_paths(session.client, spec.tag, labels=session.labels())
     assert {"/srv/www/index.html", "/data/source.json", "/usr/local/bin/start.sh"} <= paths
@@ -116,7 +116,7 @@ def test_image_paths_prove_dockerignore_and_waste_is_none(
 
 
 def test_start_until_ready_then_healthy_with_a_fast_interval(
-    session: Session, spec: ImageSpec, timings: BuildTimings
+    session: EngineSession, spec: ImageSpec, timings: BuildTimings
 ) -> None:
     run = RunSpec(port=8080, health_path="/healthz", health_interval_s=1.0, ready_timeout_s=20)
     with start_container(session, spec.tag, run) as running:
@@ -133,7 +133,7 @@ def test_start_until_ready_then_healthy_with_a_fast_interval(
 
 
 def test_broken_configuration_ends_unhealthy(
-    session: Session, spec: ImageSpec, timings: BuildTimings
+    session: EngineSession, spec: ImageSpec, timings: BuildTimings
 ) -> None:
     run = RunSpec(port=8080, health_path="/healthz", env={"BROKEN": "1"}, health_interval_s=1.0)
     with start_container(session, spec.tag, run, wait_ready=False) as running:
@@ -141,7 +141,7 @@ def test_broken_configuration_ends_unhealthy(
 
 
 def test_container_exiting_early_is_reported_with_its_logs(
-    session: Session, spec: ImageSpec, timings: BuildTimings
+    session: EngineSession, spec: ImageSpec, timings: BuildTimings
 ) -> None:
     run = RunSpec(port=8080, health_path="/healthz", command=["sh", "-c", "echo going away; exit 7"])
     with pytest.raises(ContainerExitedError) as caught:

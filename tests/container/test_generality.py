@@ -94,11 +94,8 @@ max = 100_000_000
 unit = "bytes"
 """
 
-TEST_MODULE = "from container_harness.pytest_plugin.checks import *  # noqa: F403\n"
-
-
 def _project(pytester: pytest.Pytester, budgets: str) -> tuple[Path, str]:
-    """A throw-away project: the config, its budgets, a volume directory and a module importing the checks."""
+    """A throw-away project: the config, its budgets and a volume directory; no test file (the plugin collects)."""
     tag = f"harness-generality/tiny:{secrets.token_hex(4)}"
     config = pytester.path / "harness.toml"
     config.write_text(CONFIG.format(tiny=TINY, tag=tag))
@@ -108,7 +105,6 @@ def _project(pytester: pytest.Pytester, budgets: str) -> tuple[Path, str]:
     external.chmod(0o755)
     (external / "source.json").write_text('{"source": "external"}')
     (external / "source.json").chmod(0o644)
-    pytester.makepyfile(test_tiny=TEST_MODULE)
     return config, tag
 
 

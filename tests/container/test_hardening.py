@@ -21,7 +21,7 @@ from example_request import EXAMPLE
 from hostile_requests import bad_json_bodies, blamed_fields, garbage_bodies
 
 from container_harness.image.inspect import image_paths, matching
-from container_harness.ownership import Session
+from container_harness.ownership import EngineSession
 from container_harness.run.container import RunningContainer
 
 pytestmark = pytest.mark.container
@@ -228,7 +228,7 @@ def test_replacing_the_container_behind_a_switching_client_fails_no_request(star
 
 
 def test_runtime_image_holds_no_build_tools_pip_downloaders_or_secrets(
-    harness_session: Session, api_image: str
+    harness_session: EngineSession, api_image: str
 ) -> None:
     paths = image_paths(harness_session.client, api_image, labels=harness_session.labels())
     image = harness_session.client.images.get(api_image)

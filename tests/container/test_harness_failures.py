@@ -8,6 +8,7 @@ as a terminal does; then nothing labelled with the child's session, and no image
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -24,7 +25,7 @@ from container_harness.build.base_image import ensure_base_images
 from container_harness.build.timer import build_image
 from container_harness.errors import BuildError, ContainerExitedError
 from container_harness.measure.usage_sampler import idle_stats
-from container_harness.ownership import LABEL, Session
+from container_harness.ownership import LABEL, EngineSession
 from container_harness.run.container import RunningContainer, start_container
 from container_harness.specs import ImageSpec, RunSpec
 
@@ -45,7 +46,9 @@ DYING_COMMAND = [
     "echo 'worker 3: out of file descriptors' >&2; echo 'fatal: giving up' >&2; exit 7",
 ]
 
+# Each child runs the built-in checks its stage names ([tool.harness] checks), and its own test if any.
 CHILD_CONFIG = """
+checks = {checks}
 dockerfile = "{dockerfile}"
 context = "{context}"
 tag = "{tag}"
@@ -104,16 +107,11 @@ def running_container(start_container):
     return start_container()
 """
 
+CHILD_CHECKS = {"build": ["full_build"], "run": [], "load": ["load"], "benchmarks": ["idle_usage", "load"]}
 CHILD_TESTS = {
-    "build": "import pytest\n\n\n@pytest.mark.container\ndef test_build(build_timings):\n    pass\n",
     "run": (
         "import time\n\nimport pytest\n\n\n@pytest.mark.container\n"
         "def test_run(running_container):\n    time.sleep(120)\n"
-    ),
-    "load": "from container_harness.pytest_plugin.load_checks import *  # noqa: F403\n",
-    "benchmarks": (
-        "from container_harness.pytest_plugin.checks import test_idle_memory_and_cpu  # noqa: F401\n"
-        "from container_harness.pytest_plugin.load_checks import test_load  # noqa: F401\n"
     ),
 }
 
@@ -166,6 +164,7 @@ def write_child_project(
     *,
     build: tuple[Path, Path, str] = (TINY / "Dockerfile", TINY, "app/www/index.html"),
     duration_s: int = 120,
+    checks: list[str],
 ) -> Path:
     """A child project's harness.toml and locustfile; `build` is (dockerfile, context, code_change_path).
 
@@ -179,6 +178,7 @@ def write_child_project(
         tiny=TINY,
         code_change_path=code_change,
         duration_s=duration_s,
+        checks=json.dumps(checks),
     )
     (pytester.path / "harness.toml").write_text(config)
     (pytester.path / "locustfile.py").write_text(CHILD_LOCUSTFILE)
@@ -209,7 +209,7 @@ def group_alive(pgid: int, within_s: float) -> bool:
 
 
 @pytest.fixture(scope="module")
-def tiny_image(harness_session: Session) -> str:
+def tiny_image(harness_session: EngineSession) -> str:
     """The tiny fixture image (busybox httpd with a HEALTHCHECK), built once under this run's session."""
     dockerfile = TINY / "Dockerfile"
     build_args = ensure_base_images(harness_session.client, dockerfile, {}, BASE_PROVIDER, TINY)
@@ -218,7 +218,7 @@ def tiny_image(harness_session: Session) -> str:
     return build_image(harness_session, spec, nocache=False, kind="cached").image_id
 
 
-def test_failing_build_names_the_step_and_its_last_output(harness_session: Session, tmp_path: Path) -> None:
+def test_failing_build_names_the_step_and_its_last_output(harness_session: EngineSession, tmp_path: Path) -> None:
     token = f"h5-build-{secrets.token_hex(4)}"
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text(
@@ -257,7 +257,7 @@ def test_failing_build_names_the_step_and_its_last_output(harness_session: Sessi
     ids=["waiting-for-health", "sampling-idle-stats"],
 )
 def test_container_dying_while_watched_raises_container_exited_with_its_last_logs(
-    harness_session: Session, tiny_image: str, watch: Callable[[RunningContainer], object], doing: str
+    harness_session: EngineSession, tiny_image: str, watch: Callable[[RunningContainer], object], doing: str
 ) -> None:
     spec = RunSpec(port=8080, health_path="/healthz", command=DYING_COMMAND)
 
@@ -276,12 +276,11 @@ def test_container_dying_while_watched_raises_container_exited_with_its_last_log
 
 
 def test_container_dying_during_the_idle_and_load_checks_fails_both_with_its_last_logs(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, harness_session: Session, tiny_image: str
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, harness_session: EngineSession, tiny_image: str
 ) -> None:
     tag = f"harness-failures/dying-{secrets.token_hex(4)}:latest"
-    write_child_project(pytester, monkeypatch, tag, duration_s=4)
+    write_child_project(pytester, monkeypatch, tag, duration_s=4, checks=CHILD_CHECKS["benchmarks"])
     pytester.makeconftest(CHILD_CONFTEST + DYING_CONFTEST.format(image=tiny_image, command=DYING_COMMAND))
-    pytester.makepyfile(test_benchmarks=CHILD_TESTS["benchmarks"])
 
     result = pytester.runpytest_subprocess(*CHILD_ARGS, timeout=DYING_TIMEOUT_S)
 
@@ -300,7 +299,7 @@ def test_container_dying_during_the_idle_and_load_checks_fails_both_with_its_las
 
 @pytest.mark.parametrize("stage", ["build", "run", "load"])
 def test_ctrl_c_leaves_nothing_on_the_engine(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, harness_session: Session, stage: str
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, harness_session: EngineSession, stage: str
 ) -> None:
     client = harness_session.client
     token = f"h5-{stage}-{secrets.token_hex(4)}"
@@ -308,12 +307,17 @@ def test_ctrl_c_leaves_nothing_on_the_engine(
     if stage == "build":
         (pytester.path / "Dockerfile").write_text(SLOW_DOCKERFILE.format(token=token))
         load_started = write_child_project(
-            pytester, monkeypatch, tag, build=(pytester.path / "Dockerfile", pytester.path, "Dockerfile")
+            pytester,
+            monkeypatch,
+            tag,
+            build=(pytester.path / "Dockerfile", pytester.path, "Dockerfile"),
+            checks=CHILD_CHECKS[stage],
         )
     else:
-        load_started = write_child_project(pytester, monkeypatch, tag)
+        load_started = write_child_project(pytester, monkeypatch, tag, checks=CHILD_CHECKS[stage])
     pytester.makeconftest(CHILD_CONFTEST)
-    pytester.makepyfile(**{f"test_{stage}": CHILD_TESTS[stage]})
+    if stage in CHILD_TESTS:
+        pytester.makepyfile(**{f"test_{stage}": CHILD_TESTS[stage]})
     log = pytester.path / "child.log"
     args = [sys.executable, "-m", "pytest", *CHILD_ARGS]
 

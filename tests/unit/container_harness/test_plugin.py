@@ -1,15 +1,245 @@
-"""The plugin in a child pytest without an engine: what a run that measures nothing leaves behind."""
+"""The pytest plugin without an engine: collection, order, selection, configuration errors, hooks, report."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
+PYPROJECT = """
+[tool.harness]
+tag = "example/app:test"
+budgets = "budgets.toml"
+report = "out/report.json"
+{extra}
+
+[tool.harness.run]
+port = 8080
+"""
+
+BUDGETS = """
+[[budget]]
+name = "image.size_bytes"
+max = 100_000_000
+unit = "bytes"
+
+[[budget]]
+name = "load.p95_ms"
+max = 50
+unit = "ms"
+
+[[budget]]
+name = "custom.answer"
+max = 42
+"""
+
+USER_TEST = """
 import pytest
 
 
-def test_a_run_without_container_tests_writes_no_report(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_plain="def test_arithmetic():\n    assert 1 + 1 == 2\n")
+@pytest.mark.container
+def test_user_check(harness_results):
+    harness_results.record("custom.answer", 41)
+"""
 
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+# Docker-free stand-ins for the fixtures that would build: the checks' logic around them still runs.
+BROKEN_BUILD = """
+import pytest
 
+
+@pytest.fixture(scope="session")
+def build_timings():
+    raise RuntimeError("the build broke")
+"""
+
+DEFAULT_ORDER = [
+    "container-harness::full_build",
+    "container-harness::cached_rebuild",
+    "container-harness::image_size",
+    "container-harness::image_config",
+    "container-harness::wasted_bytes",
+    "container-harness::startup",
+    "container-harness::docker_health",
+    "container-harness::idle_usage",
+    "test_user.py::test_user_check",
+    "container-harness::budgets[image.size_bytes]",
+    "container-harness::budgets[load.p95_ms]",
+    "container-harness::budgets[custom.answer]",
+]
+
+
+def _project(pytester: pytest.Pytester, extra: str = "") -> None:
+    pytester.makefile(".toml", pyproject=PYPROJECT.format(extra=extra), budgets=BUDGETS)
+    pytester.makepyfile(test_user=USER_TEST)
+
+
+def _collected(pytester: pytest.Pytester, *args: str) -> list[str]:
+    result = pytester.runpytest("--collect-only", "-q", "-p", "no:cacheprovider", *args)
+    return [line for line in result.outlines if "::" in line]
+
+
+def test_checks_join_a_container_run_in_dependency_order_with_budgets_last(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    assert _collected(pytester, "-m", "container") == DEFAULT_ORDER
+    assert _collected(pytester, "--harness") == DEFAULT_ORDER
+
+
+def test_checks_stay_out_of_runs_that_do_not_ask_for_them(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    assert _collected(pytester) == ["test_user.py::test_user_check"]
+    assert _collected(pytester, "-m", "not container") == []
+
+
+def test_checks_the_configuration_supports_are_the_default(pytester: pytest.Pytester) -> None:
+    _project(
+        pytester,
+        'code_change_path = "app.py"\n[tool.harness.volume]\nhost = "v"\ntarget = "/v"\ncheck_path = "/v"\n'
+        "expect_json = { a = 1 }\n[tool.harness.load]\nlocustfile = 'locustfile.py'",
+    )
+    collected = _collected(pytester, "-m", "container")
+    for added in ("code_change_rebuild", "volume_override", "load"):
+        assert f"container-harness::{added}" in collected
+    assert collected.index("test_user.py::test_user_check") < collected.index("container-harness::load")
+
+
+def test_selection_by_option_or_configuration_keeps_the_dependency_order(pytester: pytest.Pytester) -> None:
+    _project(pytester, 'checks = ["startup", "full_build"]')
+    assert _collected(pytester, "-m", "container") == [
+        "container-harness::full_build",
+        "container-harness::startup",
+        "test_user.py::test_user_check",
+    ]
+    assert _collected(pytester, "-m", "container", "--harness-checks", "image_size,full_build")[:2] == [
+        "container-harness::full_build",
+        "container-harness::image_size",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("selection", "message"),
+    [
+        ("full_build,no_such_check", "*unknown check(s) no_such_check; the built-in checks are: full_build,*"),
+        ("volume_override", "*cannot run the selected check(s): volume_override: there is no [[]volume[]] table*"),
+    ],
+    ids=["unknown", "unsupported"],
+)
+def test_a_wrong_selection_is_one_usage_error(pytester: pytest.Pytester, selection: str, message: str) -> None:
+    _project(pytester)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--harness-checks", selection)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message, "*hint:*"])
+
+
+def test_an_unknown_configuration_key_is_one_usage_error(pytester: pytest.Pytester) -> None:
+    _project(pytester, 'helth_path = "/x"')
+    result = pytester.runpytest("-p", "no:cacheprovider", "-m", "container")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*helth_path: Extra inputs are not permitted*"])
+
+
+def test_unreachable_engine_fails_the_first_check_once(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _project(pytester)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{pytester.path}/no-such.sock")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-m", "container")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at setup of full_build*", "*cannot reach the Docker engine*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_checks_that_need_a_failed_check_are_blocked_by_it(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    pytester.makeconftest(BROKEN_BUILD)
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "-m", "container", "-rs", "--harness-checks",
+        "full_build,cached_rebuild,image_size,budgets",
+    )  # fmt: skip
+    result.assert_outcomes(passed=2, errors=1, skipped=4)
+    result.stdout.fnmatch_lines(["collected 7 items"])
+    result.stdout.fnmatch_lines(
+        [
+            "SKIPPED [[]2[]] *blocked by full_build: RuntimeError: the build broke",
+            "SKIPPED [[]1[]] *blocked by full_build: RuntimeError: the build broke",
+            "*SKIPPED*load.p95_ms is not measured in this run: check load does not run (load.locustfile is not set)*",
+        ]
+    )
+
+
+def test_turning_load_off_skips_its_budgets_instead_of_failing_them(pytester: pytest.Pytester) -> None:
+    _project(pytester, "[tool.harness.load]\nlocustfile = 'locustfile.py'")
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "-rs", "--no-harness-load", "--harness-checks", "budgets", "test_user.py"
+    )
+    result.assert_outcomes(passed=2, skipped=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*image.size_bytes is not measured in this run: check image_size does not run (left out of the selected*",
+            "*load.p95_ms is not measured in this run: check load does not run (load.enabled is false)*",
+        ]
+    )
+
+
+def test_report_holds_recorded_figures_budgets_and_what_hooks_added(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    pytester.makeconftest(
+        """
+seen = []
+
+
+def pytest_harness_figure(config, name, value, unit):
+    seen.append((name, value, unit))
+
+
+def pytest_harness_environment(config, environment):
+    environment["runner"] = {"pool": "gpu-less"}
+
+
+def pytest_harness_update_report(config, report):
+    report["figures_seen"] = seen
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--harness-checks", "budgets", "test_user.py")
+    result.assert_outcomes(passed=2, skipped=2)
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    assert report["custom"] == {"answer": 41}
+    assert report["figures_seen"] == [["custom.answer", 41, None]]
+    assert report["environment"]["runner"] == {"pool": "gpu-less"}
+    assert report["environment"]["harness"]["checks"] == ["budgets"]
+    assert [(b["name"], b["ok"]) for b in report["budgets"]] == [("custom.answer", True)]
+    markdown = (pytester.path / "out" / "report.md").read_text()
+    assert "custom.answer" in markdown
+
+
+def test_the_job_summary_writer_appends_the_report(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _project(pytester)
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    pytester.runpytest("-p", "no:cacheprovider", "test_user.py")
+    text = summary.read_text()
+    assert text.startswith("earlier step\n## Container harness report")
+    assert "custom.answer" in text
+
+
+def test_a_run_without_container_tests_changes_nothing_and_writes_no_report(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    pytester.makepyfile(
+        test_plain="""
+import os
+import signal
+
+
+def test_untouched():
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert "TESTCONTAINERS_RYUK_DISABLED" not in os.environ
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "test_plain.py")
     result.assert_outcomes(passed=1)
-    assert not (pytester.path / "reports").exists()
+    assert not (pytester.path / "out").exists()
     assert "container harness" not in result.stdout.str()

@@ -1,0 +1,21 @@
+"""Built-in user of the report hook: appends the report's Markdown to GitHub Actions' job summary."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from container_harness.report.render import render_markdown
+
+ENV = "GITHUB_STEP_SUMMARY"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_harness_update_report(config: pytest.Config, report: dict[str, Any]) -> None:
+    """Last of the report's editors, so the summary shows the report as it is written."""
+    path = os.environ.get(ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(render_markdown(report))

@@ -1,0 +1,346 @@
+"""`HarnessSession`: the one object that holds a pytest run's harness state and implements its hooks.
+
+`plugin.py` registers it in `pytest_configure`. It changes nothing in a run until a test asks for the engine
+(the `harness_session` fixture): only then are the SIGTERM handler and testcontainers' Ryuk switch set, and
+both are restored when the engine session ends.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import platform
+import signal
+import threading
+import time
+from collections.abc import Callable, Generator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from container_harness.config import HarnessConfig, load_config
+from container_harness.errors import ContainerExitedError, HarnessError
+from container_harness.gate.budgets import Budget, load_budgets
+from container_harness.ownership import EngineSession
+from container_harness.pytest_plugin import catalogue
+from container_harness.pytest_plugin.catalogue import Check
+from container_harness.pytest_plugin.collect import HarnessChecks, check_of
+from container_harness.report import render
+from container_harness.report.results import Results
+
+MARKER = "container"
+BUDGET_FIXTURE = "harness_budget"
+_ENVIRONMENT = "environment"  # report group of facts about the run, not of the image
+_RYUK = "TESTCONTAINERS_RYUK_DISABLED"
+_LATE = ("load", "budgets")  # stages of built-in checks that run after users' own tests
+
+
+class HarnessSession:
+    """A pytest run's harness: configuration, recorded figures, the engine session, and the report."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.pytest_config = config
+        self.results = Results(on_record=self._announce_figure)
+        self.started_at = datetime.now(UTC)
+        self.started = time.monotonic()
+        self.engine: EngineSession | None = None
+        self.selection: list[Check] = []
+        self.failed: dict[str, str] = {}  # check name -> the failed check behind it and why
+        self.report: dict[str, Any] | None = None
+        self.suite_property: Callable[[str, object], None] | None = None  # record_testsuite_property
+        self._harness_config: HarnessConfig | None = None
+        self._restore: list[Callable[[], None]] = []
+
+    # -- configuration -------------------------------------------------------------------------------
+
+    def config(self) -> HarnessConfig:
+        """The harness configuration, read on first use (runs without container tests never read it)."""
+        if self._harness_config is None:
+            self._harness_config = load_config(
+                Path(self.pytest_config.rootpath), _config_file(self.pytest_config), _overrides(self.pytest_config)
+            )
+        return self._harness_config
+
+    def budgets(self) -> list[Budget]:
+        """The configured budgets (none without a budgets file); configuration errors stop the run clearly."""
+        try:
+            path = self.config().budgets_path
+            return load_budgets(path) if path is not None else []
+        except HarnessError as exc:
+            raise pytest.UsageError(_with_hint(exc)) from exc
+
+    # -- the engine session: the only time the run's process is changed ------------------------------
+
+    def start_engine(self, engine: EngineSession) -> None:
+        """Hold the run's engine session; from now on SIGTERM tears down like Ctrl-C and Ryuk stays off."""
+        self.engine = engine
+        previous_ryuk = os.environ.get(_RYUK)
+        os.environ[_RYUK] = "true"  # its reaper container would outlive our own clean-up rules
+        self._restore.append(lambda: _restore_env(_RYUK, previous_ryuk))
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+            self._restore.append(lambda: _restore_signal(signal.SIGTERM, previous))
+
+    def end_engine(self) -> None:
+        """Remove everything labelled with the run (the kept image excepted); idempotent."""
+        engine, self.engine = self.engine, None
+        try:
+            if engine is not None:
+                config = self._harness_config
+                engine.cleanup(keep_images=[config.tag] if config is not None and config.keep_image else [])
+        finally:
+            while self._restore:
+                self._restore.pop()()
+
+    # -- collection ----------------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """Add the selected built-in checks (before `-m`/`-k` filter them) and put budgets last.
+
+        Checks up to the measuring stage run first, users' tests next, the load check after them, budgets last.
+        tryfirst: pytest's own marker and keyword selection then apply to the checks like to any test.
+        """
+        if self._wants_checks():
+            try:
+                self.selection = catalogue.select(self.config(), _check_names(config, self.config()))
+            except HarnessError as exc:
+                raise pytest.UsageError(_with_hint(exc)) from exc
+            collector = HarnessChecks.for_session(session, self.selection)
+            made = [item for item in collector.collect() if isinstance(item, pytest.Item)]
+            # Reported like any collected module, so "collected N items" counts the checks too.
+            config.hook.pytest_collectreport(
+                report=pytest.CollectReport(collector.nodeid, "passed", None, list(made))
+            )
+            late = [item for item in made if (check := check_of(item)) is not None and check.stage in _LATE]
+            items[:] = [item for item in made if item not in late] + items + late
+        dropped = [item for item in items if _is_budget(item) and getattr(item, "callspec", None) is None]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        kept = [item for item in items if item not in dropped]
+        items[:] = [item for item in kept if not _is_budget(item)] + [item for item in kept if _is_budget(item)]
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        """One test per budget: the `harness_budget` argument is parametrized from the budgets file."""
+        if BUDGET_FIXTURE not in metafunc.fixturenames:
+            return
+        budgets = self.budgets()
+        if budgets:
+            metafunc.parametrize(BUDGET_FIXTURE, budgets, ids=[budget.name for budget in budgets])
+
+    def _wants_checks(self) -> bool:
+        """Built-in checks join a run given --harness or --harness-checks, or one filtered by `-m`.
+
+        With `-m`, pytest's own selection then keeps them only when the expression takes `container` tests.
+        A run without a harness configuration gets none (its container tests use the fixtures only).
+        """
+        options = self.pytest_config.option
+        asked = bool(options.harness or options.harness_checks or options.markexpr)
+        return asked and (options.harness or options.harness_checks or _has_configuration(self.pytest_config))
+
+    # -- running -------------------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """A check whose need failed is skipped as blocked; a budget on a figure nobody measures, too."""
+        check = check_of(item)
+        if check is None:
+            return
+        for need in check.needs:
+            if need in self.failed:
+                self.failed[check.name] = self.failed[need]
+                pytest.skip(f"blocked by {self.failed[need]}")
+        budget = getattr(item, "callspec", None) and item.callspec.params.get(BUDGET_FIXTURE)  # type: ignore[attr-defined]
+        if isinstance(budget, Budget):
+            self._skip_unmeasurable(budget)
+
+    def _skip_unmeasurable(self, budget: Budget) -> None:
+        owner = catalogue.recording(budget.name)
+        if owner is None:
+            return
+        if owner.name in self.failed:
+            pytest.skip(f"blocked by {self.failed[owner.name]}")
+        if self.selection and owner not in self.selection:
+            why = owner.unsupported_because(self.config()) or "left out of the selected checks"
+            pytest.skip(f"{budget.name} is not measured in this run: check {owner.name} does not run ({why})")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Harness errors as their message and hint, container logs as a report section, figures as properties."""
+        item.user_properties.extend((name, _property_value(value)) for name, value in self.results.drain())
+        report: pytest.TestReport = yield
+        error = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(error, HarnessError):
+            report.longrepr = f"{type(error).__name__}: {error}\n  hint: {error.hint}"
+        if isinstance(error, ContainerExitedError) and error.log_tail:
+            report.sections.append(("container logs", "\n".join(error.log_tail)))
+        check = check_of(item)
+        if check is not None and report.failed and check.name not in self.failed:
+            self.failed[check.name] = f"{check.name}: {_first_line(report)}"
+        return report
+
+    # -- the report ----------------------------------------------------------------------------------
+
+    def _announce_figure(self, name: str, value: Any, unit: str | None) -> None:
+        self.pytest_config.hook.pytest_harness_figure(config=self.pytest_config, name=name, value=value, unit=unit)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Write report.json and report.md when the run measured anything.
+
+        tryfirst: before junitxml writes its file, so the suite-level properties get into it. Clean-up is the
+        `harness_session` fixture's finalizer, with pytest_unconfigure as the last chance.
+        """
+        self.report = self._build_report()
+        if self.report is not None:
+            self._write_report(self.report)
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        """The figures and budgets as tables at the end of the run."""
+        if self.report is None:
+            return
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=terminalreporter._tw.fullwidth, force_terminal=terminalreporter.hasmarkup)
+        for table in render.render_rich_table(self.report):
+            console.print(table)
+        terminalreporter.write_sep("=", "container harness")
+        terminalreporter.write(buffer.getvalue())
+        terminalreporter.write_line(f"report: {self.config().report_path}")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """Last-chance clean-up."""
+        self.end_engine()
+
+    def _build_report(self) -> dict[str, Any] | None:
+        """The report of what the run measured, or None when it measured nothing (e.g. only unit tests ran).
+
+        The engine facts every container test records are not a measurement: a run of container tests that
+        use no harness check must not overwrite the report of a run that did.
+        """
+        figures = self.results.figures()
+        if not any(group != _ENVIRONMENT for group in figures) and not self.results.budgets:
+            return None
+        environment: dict[str, Any] = {
+            "harness": {
+                "started_at": self.started_at.isoformat(timespec="seconds"),
+                "wall_s": round(time.monotonic() - self.started, 3),
+                "python": platform.python_version(),
+                "pytest": pytest.__version__,
+                "platform": platform.platform(),
+                "checks": [check.name for check in self.selection],
+            }
+        }
+        hook = self.pytest_config.hook
+        hook.pytest_harness_environment(config=self.pytest_config, environment=environment)
+        report = render.build_report(figures, self.results.units(), self.results.budgets, environment)
+        hook.pytest_harness_update_report(config=self.pytest_config, report=report)
+        return report
+
+    def _write_report(self, report: dict[str, Any]) -> None:
+        """report.json, report.md and suite-level JUnit properties."""
+        config = self.config()
+        render.write_json(report, config.report_path)
+        config.markdown_path.parent.mkdir(parents=True, exist_ok=True)
+        config.markdown_path.write_text(render.render_markdown(report))
+        if self.suite_property is not None:
+            for name, value in render.junit_properties(report):
+                self.suite_property(name, value)
+
+
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM handled like Ctrl-C, so fixtures tear down and the session's objects are removed."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _restore_signal(signum: int, handler: Any) -> None:
+    signal.signal(signum, handler)
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
+def _with_hint(error: HarnessError) -> str:
+    return f"{error}\n  hint: {error.hint}"
+
+
+def _first_line(report: pytest.TestReport) -> str:
+    """The most telling line of a failure: its first `E ` line, else its first line."""
+    lines = report.longreprtext.strip().splitlines()
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return errors[0] if errors else (lines[0] if lines else "failed")
+
+
+def _is_budget(item: pytest.Item) -> bool:
+    return BUDGET_FIXTURE in getattr(item, "fixturenames", ())
+
+
+def _has_configuration(config: pytest.Config) -> bool:
+    """Whether the run has a harness configuration: --harness-config, the ini option, or [tool.harness]."""
+    if _config_file(config) is not None:
+        return True
+    pyproject = Path(config.rootpath) / "pyproject.toml"
+    return pyproject.is_file() and "[tool.harness" in pyproject.read_text()
+
+
+def _check_names(config: pytest.Config, harness: HarnessConfig) -> list[str] | None:
+    """--harness-checks (comma-separated), else [tool.harness] checks, else None (every supported check)."""
+    option = config.getoption("harness_checks")
+    if option:
+        return [name.strip() for name in option.split(",") if name.strip()]
+    return harness.checks
+
+
+def _config_file(config: pytest.Config) -> Path | None:
+    """--harness-config, else the harness_config ini option (relative to the rootdir)."""
+    value = config.getoption("--harness-config") or config.getini("harness_config")
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else Path(config.rootpath) / path
+
+
+def _overrides(config: pytest.Config) -> dict[str, Any]:
+    """Dotted configuration keys set by command-line options, falling back to ini options."""
+
+    def pick(option: str, ini: str | None = None, convert: Callable[[str], Any] = str) -> Any:
+        value = config.getoption(option)
+        if value is None and ini is not None and config.getini(ini) not in ("", None):
+            value = convert(config.getini(ini))
+        return value
+
+    keep = config.getoption("--harness-keep") or config.getini("harness_keep") or None
+    return {
+        "tag": pick("--harness-tag"),
+        "keep": keep,
+        "report": _absolute(config, pick("--harness-report", "harness_report")),
+        "budgets": _absolute(config, pick("--harness-budgets", "harness_budgets")),
+        "build_repeats": pick("--harness-build-repeats", "harness_build_repeats", int),
+        "start_repeats": pick("--harness-start-repeats", "harness_start_repeats", int),
+        "load.enabled": config.getoption("harness_load"),
+    }
+
+
+def _absolute(config: pytest.Config, value: str | None) -> str | None:
+    """Paths given on the command line or in ini are relative to the rootdir, not to the config file."""
+    if value is None:
+        return None
+    path = Path(value)
+    return str(path if path.is_absolute() else Path(config.rootpath) / path)
+
+
+def _property_value(value: Any) -> str:
+    """A figure as a JUnit property value: scalars as they are, structures as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, default=str)
