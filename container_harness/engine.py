@@ -22,9 +22,9 @@ def connect(timeout_s: float = 10) -> docker.DockerClient:
         client.ping()
     except (DockerException, OSError) as exc:
         raise EngineUnavailableError(
-            f"cannot reach the Docker engine at {target}: {exc}. "
-            "Hint: start the Docker daemon, point DOCKER_HOST at it, or check that your user may use the socket "
-            "(e.g. membership of the docker group); `docker info` should answer."
+            f"cannot reach the Docker engine at {target}: {exc}",
+            hint="start the Docker daemon, point DOCKER_HOST at it, or check that your user may use the socket "
+            "(e.g. membership of the docker group); `docker info` should answer",
         ) from exc
     client.api.timeout = _API_TIMEOUT_S
     return client

@@ -19,14 +19,18 @@ __all__ = [
 
 
 class HarnessError(Exception):
-    """Base of every harness error; str() is the complete message, `hint` the next thing to try."""
+    """Base of every harness error: `message` says what happened, `hint` the next thing to try; str() has both."""
 
     hint = "see the message above"
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
+        self.message = message
         if hint is not None:
             self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}"
 
 
 class ConfigError(HarnessError):

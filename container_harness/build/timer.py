@@ -133,9 +133,10 @@ def build_image(
         raise BuildError(
             f"{kind} build of {tag} from {spec.dockerfile} (context {context}) failed at "
             f"{log.failing_step or 'an unknown step'}: {log.error or 'the engine reported no image id'}. "
-            f"Hint: reproduce it with `docker build`. {format_tail(tail, 'Build log ends')}",
+            f"{format_tail(tail, 'Build log ends')}",
             step=log.failing_step,
             log_tail=tail,
+            hint=f"reproduce it with `docker build -f {spec.dockerfile} {context}`",
         )
     session.track_image(tag)
     session.track_image(log.image_id)

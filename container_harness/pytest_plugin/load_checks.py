@@ -21,7 +21,6 @@ from container_harness.config import HarnessConfig
 from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult, run_load
 from container_harness.measure.usage import cpu_capacity, limited_by
 from container_harness.measure.usage_sampler import StatsSampler
-from container_harness.report.latency_plot import plot_latency_histogram
 from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
 from container_harness.specs import LoadSpec
@@ -32,6 +31,9 @@ def load(
     harness_config: HarnessConfig, start_container: Callable[..., RunningContainer], harness_results: Results
 ) -> None:
     """The configured scenario runs without a failed request; latency, throughput and resources recorded."""
+    # Here, not at the top: matplotlib comes with the `load` extra, which a run without load does not need.
+    from container_harness.report.latency_plot import plot_latency_histogram
+
     load = harness_config.load
     if not load.locustfile:
         pytest.fail("load checks need a locustfile: set [tool.harness.load] locustfile", pytrace=False)

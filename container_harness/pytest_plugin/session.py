@@ -72,7 +72,7 @@ class HarnessSession:
             path = self.config().budgets_path
             return load_budgets(path) if path is not None else []
         except HarnessError as exc:
-            raise pytest.UsageError(_with_hint(exc)) from exc
+            raise pytest.UsageError(str(exc)) from exc
 
     # -- the engine session: the only time the run's process is changed ------------------------------
 
@@ -112,7 +112,7 @@ class HarnessSession:
             try:
                 self.selection = catalogue.select(self.config(), _check_names(config, self.config()))
             except HarnessError as exc:
-                raise pytest.UsageError(_with_hint(exc)) from exc
+                raise pytest.UsageError(str(exc)) from exc
             collector = HarnessChecks.for_session(session, self.selection)
             made = [item for item in collector.collect() if isinstance(item, pytest.Item)]
             # Reported like any collected module, so "collected N items" counts the checks too.
@@ -180,7 +180,7 @@ class HarnessSession:
         report: pytest.TestReport = yield
         error = call.excinfo.value if call.excinfo is not None else None
         if isinstance(error, HarnessError):
-            report.longrepr = f"{type(error).__name__}: {error}\n  hint: {error.hint}"
+            report.longrepr = f"{type(error).__name__}: {error}"
         if isinstance(error, ContainerExitedError) and error.log_tail:
             report.sections.append(("container logs", "\n".join(error.log_tail)))
         check = check_of(item)
@@ -270,10 +270,6 @@ def _restore_env(name: str, value: str | None) -> None:
         os.environ.pop(name, None)
     else:
         os.environ[name] = value
-
-
-def _with_hint(error: HarnessError) -> str:
-    return f"{error}\n  hint: {error.hint}"
 
 
 def _first_line(report: pytest.TestReport) -> str:

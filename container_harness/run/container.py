@@ -79,9 +79,10 @@ class RunningContainer:
                 if now >= deadline:
                     raise ReadinessTimeoutError(
                         f"container {self.container.short_id} of {self.image_ref} gave no 2xx on {url} "
-                        f"within {timeout_s:g} s (expected a 2xx; last seen: {last_seen}). Hint: check "
-                        f"that the service listens on port {self.spec.port} on all interfaces and serves "
-                        f"{self.spec.health_path}. {format_tail(self.logs_tail())}"
+                        f"within {timeout_s:g} s (expected a 2xx; last seen: {last_seen}). "
+                        f"{format_tail(self.logs_tail())}",
+                        hint=f"check that the service listens on port {self.spec.port} on all interfaces "
+                        f"(0.0.0.0, not 127.0.0.1) and serves {self.spec.health_path}",
                     )
                 time.sleep(_POLL_S)
 
