@@ -90,7 +90,7 @@ def _is_image_id(ref: str) -> bool:
 def _image_id(client: docker.DockerClient, ref: str) -> str | None:
     """The id an image reference points to, or None when it does not exist."""
     try:
-        return client.images.get(ref).id
+        return str(client.images.get(ref).id)
     except ImageNotFound:
         return None
 

@@ -99,4 +99,5 @@ def _codes(values: pd.Series, names: tuple[str, ...]) -> np.ndarray:
     unknown = sorted(set(values) - set(lookup))
     if unknown:
         raise ValueError(f"unexpected values {unknown}; expected one of {list(names)}")
-    return values.map(lookup).to_numpy(np.float64)
+    codes: np.ndarray = values.map(lookup).to_numpy(np.float64)
+    return codes

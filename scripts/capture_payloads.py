@@ -47,7 +47,8 @@ def timed_build(session: EngineSession, context: Path, tag: str, base: str, noca
 
 def stats_payload(container: docker.models.containers.Container) -> dict[str, Any]:
     """One `container.stats(stream=False)` payload (the daemon fills precpu_stats from its previous sample)."""
-    return container.stats(stream=False)
+    payload: dict[str, Any] = container.stats(stream=False)
+    return payload
 
 
 def layer_maps(client: docker.DockerClient, ref: str) -> list[dict[str, int | None]]:

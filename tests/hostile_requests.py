@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 from typing import Any, Final
 
-from example_request import EXAMPLE
+from tests.example_request import EXAMPLE
 
 CONTENT_TYPES: Final[tuple[str, ...]] = ("application/json", "text/plain", "application/octet-stream", "")
 

@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any
 
 import pytest
+from _pytest.mark.expression import Expression  # pytest has no public way to evaluate a -m expression
 from rich.console import Console
 
 from container_harness.config import HarnessConfig, load_config
@@ -136,14 +137,13 @@ class HarnessSession:
             metafunc.parametrize(BUDGET_FIXTURE, budgets, ids=[budget.name for budget in budgets])
 
     def _wants_checks(self) -> bool:
-        """Built-in checks join a run given --harness or --harness-checks, or one filtered by `-m`.
-
-        With `-m`, pytest's own selection then keeps them only when the expression takes `container` tests.
-        A run without a harness configuration gets none (its container tests use the fixtures only).
+        """Built-in checks join a run given --harness or --harness-checks, or one whose `-m` asks for
+        `container` tests (like `-m container`, not `-m "not data"`) in a project with a harness configuration.
         """
         options = self.pytest_config.option
-        asked = bool(options.harness or options.harness_checks or options.markexpr)
-        return asked and (options.harness or options.harness_checks or _has_configuration(self.pytest_config))
+        if options.harness or options.harness_checks:
+            return True
+        return _requires_container_marker(options.markexpr) and _has_configuration(self.pytest_config)
 
     # -- running -------------------------------------------------------------------------------------
 
@@ -277,6 +277,18 @@ def _first_line(report: pytest.TestReport) -> str:
     lines = report.longreprtext.strip().splitlines()
     errors = [line[1:].strip() for line in lines if line.startswith("E ")]
     return errors[0] if errors else (lines[0] if lines else "failed")
+
+
+def _requires_container_marker(markexpr: str) -> bool:
+    """Whether a `-m` expression selects tests marked `container` and only those."""
+    if not markexpr:
+        return False
+    expression = Expression.compile(markexpr)
+
+    def marked(*names: str) -> Callable[..., bool]:
+        return lambda name, /, **kwargs: name in names
+
+    return expression.evaluate(marked(MARKER)) and not expression.evaluate(marked())
 
 
 def _is_budget(item: pytest.Item) -> bool:

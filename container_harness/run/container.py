@@ -151,7 +151,7 @@ def _logs_tail(container: Container, n: int) -> list[str]:
         raw = container.logs(tail=n)
     except DockerException:
         return []
-    return raw.decode("utf-8", "replace").splitlines()
+    return bytes(raw).decode("utf-8", "replace").splitlines()
 
 
 def _exited(container: Container, state: dict[str, Any], doing: str) -> ContainerExitedError:

@@ -19,7 +19,8 @@ from typing import Any
 
 import docker
 import pytest
-from example_request import EXAMPLE
+
+from tests.example_request import EXAMPLE
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTHY_TIMEOUT_S = 180.0

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 import requests
-from example_request import EXAMPLE
-from hostile_requests import bad_json_bodies, blamed_fields, garbage_bodies
 
 from container_harness.image.inspect import image_paths, matching
 from container_harness.ownership import EngineSession
 from container_harness.run.container import RunningContainer
+from tests.example_request import EXAMPLE
+from tests.hostile_requests import bad_json_bodies, blamed_fields, garbage_bodies
 
 pytestmark = pytest.mark.container
 StartApi = Callable[..., RunningContainer]  # the start_api fixture (conftest.py)

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 import requests
-from example_request import EXAMPLE
 
 from container_harness.config import HarnessConfig
 from container_harness.run.container import RunningContainer
+from tests.example_request import EXAMPLE
 
 pytestmark = pytest.mark.container
 StartApi = Callable[..., RunningContainer]  # the start_api fixture (conftest.py)

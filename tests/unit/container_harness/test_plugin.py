@@ -89,6 +89,8 @@ def test_checks_stay_out_of_runs_that_do_not_ask_for_them(pytester: pytest.Pytes
     _project(pytester)
     assert _collected(pytester) == ["test_user.py::test_user_check"]
     assert _collected(pytester, "-m", "not container") == []
+    assert _collected(pytester, "-m", "not data") == ["test_user.py::test_user_check"]
+    assert _collected(pytester, "-m", "container and not data") == DEFAULT_ORDER
 
 
 def test_checks_the_configuration_supports_are_the_default(pytester: pytest.Pytester) -> None:

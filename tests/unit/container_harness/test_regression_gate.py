@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from container_harness.errors import GateInputError
 from container_harness.gate.baseline import (
     DEFAULT_TOLERANCES,
-    GateInputError,
     Tolerance,
     compare,
     gate_markdown,

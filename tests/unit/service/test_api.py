@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from example_request import EXAMPLE
 from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.features import LOAD_TYPES, active_energy
 from service.settings import MODEL_TYPES, Settings
+from tests.example_request import EXAMPLE
 
 
 @pytest.fixture(scope="module")

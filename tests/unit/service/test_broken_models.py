@@ -15,14 +15,14 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from example_request import EXAMPLE
 from fastapi.testclient import TestClient
 from onnx import TensorProto, helper, numpy_helper
-from test_model_store import BREAKAGES, ENSEMBLE_META, edit_metadata, settings_for
 
 from service.app import create_app
 from service.features import FEATURE_NAMES
 from service.model_store import resolve
+from tests.example_request import EXAMPLE
+from tests.unit.service.test_model_store import BREAKAGES, ENSEMBLE_META, edit_metadata, settings_for
 
 LIGHTGBM_BASE = "lightgbm_ensemble/lightgbm_base_lightgbm.onnx"
 
@@ -39,7 +39,7 @@ def linear_onnx(width: int) -> bytes:
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
     onnx.checker.check_model(model)
-    return model.SerializeToString()
+    return bytes(model.SerializeToString())
 
 
 def replace_with_other_width(directory: Path) -> None:

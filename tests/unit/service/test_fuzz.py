@@ -14,9 +14,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from example_request import EXAMPLE
 from fastapi.testclient import TestClient
-from hostile_requests import bad_json_bodies, blamed_fields, garbage_bodies
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -26,6 +24,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from service.app import create_app
 from service.settings import Settings
+from tests.example_request import EXAMPLE
+from tests.hostile_requests import bad_json_bodies, blamed_fields, garbage_bodies
 
 FUZZ_EXAMPLES = 60
 RANDOM_BODIES = 300
@@ -49,7 +49,7 @@ def client(app_settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="module")
-def operations(client: TestClient) -> list[APIOperation]:
+def operations(client: TestClient) -> list[APIOperation[Any, Any, Any, Any]]:
     """Every operation of the app's own OpenAPI schema."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
     results = list(schema.get_all_operations())
@@ -61,7 +61,7 @@ def operations(client: TestClient) -> list[APIOperation]:
 # removed, so hypothesis drives its case strategies directly.
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda mode: mode.value)
 def test_schema_fuzzing_gets_no_5xx_and_schema_conformant_answers(
-    operations: list[APIOperation], mode: GenerationMode
+    operations: list[APIOperation[Any, Any, Any, Any]], mode: GenerationMode
 ) -> None:
     # An operation without parameters or body has no invalid request to generate.
     fuzzed = [op for op in operations if mode is GenerationMode.POSITIVE or op.body]
@@ -76,7 +76,7 @@ def test_schema_fuzzing_gets_no_5xx_and_schema_conformant_answers(
             deadline=None,
             suppress_health_check=list(HealthCheck),
         )
-        def call(case: schemathesis.Case) -> None:
+        def call(case: schemathesis.Case[Any]) -> None:
             case.call_and_validate(checks=[not_a_server_error, response_schema_conformance])
 
         call()

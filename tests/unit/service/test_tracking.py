@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from example_request import EXAMPLE
 from fastapi.testclient import TestClient
 
 from service.app import create_app
@@ -30,6 +29,7 @@ from service.tracking import (
     record_with_retries,
     start_model_recording,
 )
+from tests.example_request import EXAMPLE
 
 SERVER_START_TIMEOUT_S = 90.0
 
