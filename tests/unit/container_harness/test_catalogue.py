@@ -80,3 +80,10 @@ def test_the_package_exports_its_public_names_lazily() -> None:
     assert container_harness.ImageSpec.__module__ == "container_harness.specs"
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         container_harness.nothing  # noqa: B018
+
+
+def test_the_readme_lists_every_check_in_order() -> None:
+    readme = (ROOT / "container_harness" / "README.md").read_text()
+    table = readme.split("## The built-in checks", 1)[1].split("\n\n", 2)[1]
+    listed = [row.split("|")[1].strip().strip("`") for row in table.splitlines()[2:]]
+    assert listed == [check.name for check in catalogue.BUILTIN]
