@@ -6,7 +6,6 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass
-from types import TracebackType
 
 from docker.errors import DockerException
 from docker.models.containers import Container
@@ -53,12 +52,7 @@ class StatsSampler:
         self._thread.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def stop(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from types import TracebackType
 from typing import Any, Literal
 
 import docker
@@ -39,12 +38,7 @@ class RunningContainer:
     def __enter__(self) -> RunningContainer:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.remove()
 
     def url(self, path: str = "") -> str:
