@@ -125,6 +125,7 @@ def start_container(
             image or built_image.id,
             run_spec(harness_config, **overrides),
             wait_ready=wait_ready,
+            name=harness_config.tag if image is None else image,
         )
         started.append(running)
         return running
@@ -139,6 +140,8 @@ def running_container(
     harness_session: EngineSession, harness_config: HarnessConfig, built_image: ImageFacts
 ) -> Iterator[RunningContainer]:
     """One container of the built image with the configured run settings, shared by the session's checks."""
-    running = start_engine_container(harness_session, built_image.id, run_spec(harness_config))
+    running = start_engine_container(
+        harness_session, built_image.id, run_spec(harness_config), name=harness_config.tag
+    )
     yield running
     running.remove()

@@ -11,8 +11,15 @@ import requests
 from docker.errors import DockerException, NotFound
 from docker.models.containers import Container
 
-from container_harness.errors import ContainerExitedError, HarnessError, ReadinessTimeoutError, format_tail
+from container_harness.errors import (
+    ConfigError,
+    ContainerExitedError,
+    HarnessError,
+    ReadinessTimeoutError,
+    format_tail,
+)
 from container_harness.ownership import EngineSession
+from container_harness.run.listeners import diagnose, read_listeners
 from container_harness.specs import RunSpec
 
 # testcontainers' waits poll once a second and its start() creates and starts in one call, so neither the
@@ -21,15 +28,28 @@ _POLL_S = 0.02
 _STATE_EVERY_S = 0.25
 _REQUEST_TIMEOUT_S = 2.0
 _NS_PER_S = 1_000_000_000
+# While no 2xx comes, the container's listening sockets are read every second from this long after the start;
+# the same diagnosis twice in a row (a wrong port, a 127.0.0.1-only listener) ends the wait at once.
+_DIAGNOSE_AFTER_S = 2.0
+_DIAGNOSE_EVERY_S = 1.0
 HealthStatus = Literal["healthy", "unhealthy"]
 
 
 class RunningContainer:
     """A started container with its published port, start-up timing and a clean way out."""
 
-    def __init__(self, container: Container, image_ref: str, spec: RunSpec, host_port: int, started: float):
+    def __init__(
+        self,
+        container: Container,
+        image_ref: str,
+        spec: RunSpec,
+        host_port: int,
+        started: float,
+        name: str | None = None,
+    ):
         self.container = container
         self.image_ref = image_ref
+        self.name = name or image_ref  # how messages name the image: its tag when known
         self.spec = spec
         self.host_port = host_port
         self.started = started
@@ -55,6 +75,8 @@ class RunningContainer:
         url = self.url(self.spec.health_path)
         deadline = self.started + timeout_s
         next_state_check = 0.0
+        next_diagnosis = self.started + _DIAGNOSE_AFTER_S
+        diagnosis: str | None = None
         last_seen = "no answer yet"
         with requests.Session() as http:
             while True:
@@ -70,15 +92,30 @@ class RunningContainer:
                 if now >= next_state_check:
                     raise_if_exited(self.container, f"waiting for a 2xx from {url}")
                     next_state_check = now + _STATE_EVERY_S
+                if now >= next_diagnosis:
+                    diagnosis = self._diagnose(url, diagnosis)
+                    next_diagnosis = now + _DIAGNOSE_EVERY_S
                 if now >= deadline:
                     raise ReadinessTimeoutError(
-                        f"container {self.container.short_id} of {self.image_ref} gave no 2xx on {url} "
+                        f"container {self.container.short_id} of {self.name} gave no 2xx on {url} "
                         f"within {timeout_s:g} s (expected a 2xx; last seen: {last_seen}). "
                         f"{format_tail(self.logs_tail())}",
                         hint=f"check that the service listens on port {self.spec.port} on all interfaces "
                         f"(0.0.0.0, not 127.0.0.1) and serves {self.spec.health_path}",
                     )
                 time.sleep(_POLL_S)
+
+    def _diagnose(self, url: str, earlier: str | None) -> str | None:
+        """This moment's reason the service cannot answer; the same reason twice ends the wait."""
+        listeners = read_listeners(self.container)
+        diagnosis = diagnose(listeners, self.spec.port) if listeners is not None else None
+        if diagnosis is not None and diagnosis == earlier:
+            raise ReadinessTimeoutError(
+                f"container {self.container.short_id} of {self.name} cannot answer on {url}: {diagnosis}. "
+                f"{format_tail(self.logs_tail(10))}",
+                hint=f"run.port is {self.spec.port}; the image's EXPOSE and the server's bind address must agree",
+            )
+        return diagnosis
 
     def wait_health(self, status: HealthStatus = "healthy", timeout_s: float = 60.0) -> float:
         """Poll Docker's health status every ~20 ms until it equals `status`; seconds since start."""
@@ -163,20 +200,23 @@ def _exited(container: Container, state: dict[str, Any], doing: str) -> Containe
 
 
 def start_container(
-    session: EngineSession, image_ref: str, spec: RunSpec, *, wait_ready: bool = True
+    session: EngineSession, image_ref: str, spec: RunSpec, *, wait_ready: bool = True, name: str | None = None
 ) -> RunningContainer:
     """Create and start a labelled container publishing spec.port on a random 127.0.0.1 port.
 
     With wait_ready, returns once the health path answers 2xx (ready_s set). On failure the container is
     removed (unless the session keeps objects) and ContainerExitedError or ReadinessTimeoutError says why.
+    A port the image does not EXPOSE (when it exposes any) is a ConfigError before anything starts. `name`
+    (the image's tag) is how messages name the image.
     """
     client = session.client
+    check_port_exposed(client.images.get(image_ref).attrs, spec.port, name or image_ref)
     container = client.containers.create(image_ref, **_create_kwargs(client, image_ref, spec, session))
     try:
         started = time.monotonic()
         container.start()
         running = RunningContainer(
-            container, image_ref, spec, _host_port(container, spec.port, "starting"), started
+            container, image_ref, spec, _host_port(container, spec.port, "starting"), started, name
         )
         if wait_ready:
             running.wait_ready()
@@ -185,6 +225,16 @@ def start_container(
             container.remove(force=True, v=True)
         raise
     return running
+
+
+def check_port_exposed(image_attrs: dict[str, Any], port: int, name: str) -> None:
+    """ConfigError when the image EXPOSEs ports and `port` is not one of them (no EXPOSE: nothing to say)."""
+    exposed = sorted((image_attrs.get("Config") or {}).get("ExposedPorts") or {})
+    if exposed and f"{port}/tcp" not in exposed:
+        raise ConfigError(
+            f"run.port is {port}, but {name} EXPOSEs {', '.join(exposed)}",
+            hint="set run.port to the port the service listens on (or fix the image's EXPOSE)",
+        )
 
 
 def _host_port(container: Container, port: int, doing: str) -> int:
