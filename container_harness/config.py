@@ -30,7 +30,9 @@ class RunConfig(_Strict):
     health_path: str = "/health"
     env: dict[str, str] = Field(default_factory=dict)
     ready_timeout_s: float = 60.0
-    health_interval_s: float = 1.0  # HEALTHCHECK interval used when waiting for Docker's health status
+    # Probe interval while waiting for Docker's health status; None keeps the image's own HEALTHCHECK interval.
+    # An override shortens the wait and is reported (startup.health_interval_s) and named in the summary.
+    health_interval_s: float | None = None
     health_timeout_s: float = 120.0
     cpuset: str | None = None
     mem_limit: str | None = None

@@ -130,7 +130,7 @@ BUILTIN: tuple[Check, ...] = (
         checks.docker_health,
         "run",
         needs=("startup",),
-        records=("startup.healthy_s", "startup.health_interval_s"),
+        records=("startup.healthy_s", "startup.health_interval_s", "startup.image_health_interval_s"),
     ),
     Check(
         "unhealthy_config",

@@ -213,6 +213,8 @@ class HarnessSession:
         for table in render.render_rich_table(self.report):
             console.print(table)
         terminalreporter.write_sep("=", "container harness")
+        for note in self.report.get("notes", []):
+            terminalreporter.write_line(f"note: {note}", yellow=True)
         terminalreporter.write(buffer.getvalue())
         terminalreporter.write_line(f"report: {self.config().report_path}")
 
@@ -242,6 +244,8 @@ class HarnessSession:
         hook = self.pytest_config.hook
         hook.pytest_harness_environment(config=self.pytest_config, environment=environment)
         report = render.build_report(figures, self.results.units(), self.results.budgets, environment)
+        if self.results.notes:
+            report["notes"] = list(self.results.notes)
         hook.pytest_harness_update_report(config=self.pytest_config, report=report)
         return report
 

@@ -29,7 +29,7 @@ def build_report(
     environment: Mapping[str, Any],
 ) -> dict[str, Any]:
     """report.json's content: the figures as recorded, the budgets' outcomes, the environment and units."""
-    report = {key: value for key, value in figures.items() if key != "environment"}
+    report = {key: value for key, value in figures.items() if key not in ("environment", "notes")}
     report["budgets"] = [outcome.to_report() for outcome in budgets]
     report["environment"] = {**figures.get("environment", {}), **environment}
     report["units"] = dict(units)
@@ -67,6 +67,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     image = report.get("image", {})
     if image.get("tag"):
         lines += [f"Image `{image['tag']}` (`{str(image.get('id', ''))[:19]}`)", ""]
+    lines += [f"> **Note:** {note}" for note in report.get("notes", [])]
+    if report.get("notes"):
+        lines.append("")
     budgets = budget_rows(report)
     if budgets:
         failed = sum(1 for row in budgets if row[3] != "ok")

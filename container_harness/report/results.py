@@ -18,6 +18,7 @@ class Results:
         self._units: dict[str, str] = {}
         self._recorded: list[tuple[str, Any]] = []
         self.budgets: list[BudgetOutcome] = []
+        self.notes: list[str] = []  # what a reader must know to read the figures (e.g. an overridden setting)
 
     def record(self, dotted_name: str, value: Any, unit: str | None = None) -> None:
         """Store a figure under a dotted name, replacing an earlier one; unit is kept for rendering."""
@@ -34,6 +35,11 @@ class Results:
         self._recorded.append((dotted_name, value))
         if self._on_record is not None:
             self._on_record(dotted_name, value, unit)
+
+    def note(self, text: str) -> None:
+        """Keep a note for the report and the summary (once, however often it is noted)."""
+        if text not in self.notes:
+            self.notes.append(text)
 
     def add_budget(self, outcome: BudgetOutcome) -> None:
         """Keep a budget's outcome for the report (a re-evaluated budget replaces the earlier outcome)."""

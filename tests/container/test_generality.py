@@ -36,6 +36,7 @@ report = "out/report.json"
 [run]
 port = 8080
 health_path = "/healthz"
+health_interval_s = 1
 
 [expect]
 uid = 10001

@@ -60,6 +60,7 @@ idle_seconds = 4
 [run]
 port = 8080
 health_path = "/healthz"
+health_interval_s = 1
 
 [load]
 locustfile = "locustfile.py"

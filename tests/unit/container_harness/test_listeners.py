@@ -13,7 +13,8 @@ def test_ipv4_table_gives_the_wildcard_and_the_loopback_listener() -> None:
     # Captured with `httpd -p 0.0.0.0:8080 & httpd -p 127.0.0.1:9090` in the busybox stand-in.
     listeners = parse_proc_net_tcp((PAYLOADS / "proc_net_tcp.txt").read_text())
     assert listeners == [Listener("0.0.0.0", 8080), Listener("127.0.0.1", 9090)]
-    assert listeners[0].wildcard and not listeners[0].loopback_only
+    assert listeners[0].wildcard
+    assert not listeners[0].loopback_only
     assert listeners[1].loopback_only
 
 
@@ -30,7 +31,9 @@ def test_a_listener_reachable_on_the_port_means_keep_waiting() -> None:
 
 def test_a_loopback_only_listener_is_named() -> None:
     cause = diagnose([Listener("127.0.0.1", 8080)], 8080)
-    assert cause is not None and "listens on 127.0.0.1:8080 only" in cause and "0.0.0.0" in cause
+    assert cause is not None
+    assert "listens on 127.0.0.1:8080 only" in cause
+    assert "0.0.0.0" in cause
 
 
 def test_a_listener_on_another_port_names_that_port() -> None:
