@@ -126,6 +126,7 @@ class HarnessConfig(_Strict):
     build_repeats: int = Field(default=1, ge=1)
     start_repeats: int = Field(default=5, ge=1)
     idle_seconds: float = Field(default=5.0, gt=0)
+    idle_settle_s: float = Field(default=1.0, ge=0)  # idle sampling starts this long after the first 2xx
     budgets: str | None = None
     report: str = "reports/report.json"
     markdown_report: str | None = None

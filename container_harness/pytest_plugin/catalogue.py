@@ -153,7 +153,9 @@ BUILTIN: tuple[Check, ...] = (
         checks.idle_usage,
         "measure",
         needs=("startup",),
-        records=("memory.idle_bytes", "cpu.idle_percent", "memory.idle_samples"),
+        records=(
+            "memory.idle_bytes", "cpu.idle_percent", "memory.idle_samples", "memory.idle_started_after_ready_s"
+        ),
     ),
     Check("load", load_checks.load, "load", needs=("startup",), records=_LOAD, support=_needs_load),
     Check("budgets", checks.budgets, "budgets", support=_needs_budgets),

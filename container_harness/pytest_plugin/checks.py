@@ -6,6 +6,7 @@ what the configuration expects. Budgets are one test each and run after every ot
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -238,14 +239,18 @@ def volume_override(
 
 
 @pytest.mark.container
-def idle_usage(
-    running_container: RunningContainer, harness_config: HarnessConfig, harness_results: Results
-) -> None:
-    """Median memory (as `docker stats` computes it) and CPU % of a ready container nobody talks to."""
-    stats = idle_stats(running_container.container, seconds=harness_config.idle_seconds)
-    assert stats.samples, (
-        f"no stats samples in {harness_config.idle_seconds} s from {running_container.container.name}"
-    )
+def idle_usage(start_container: StartContainer, harness_config: HarnessConfig, harness_results: Results) -> None:
+    """Median memory (as `docker stats` computes it) and CPU % of a fresh container nobody talks to.
+
+    Sampling starts idle_settle_s after the container's first 2xx and lasts idle_seconds, so the figure
+    does not depend on what other tests did with a shared container.
+    """
+    running = start_container()
+    assert running.ready_s is not None
+    time.sleep(max(0.0, running.started + running.ready_s + harness_config.idle_settle_s - time.monotonic()))
+    stats = idle_stats(running.container, seconds=harness_config.idle_seconds)
+    assert stats.samples, f"no stats samples in {harness_config.idle_seconds} s from {running.container.name}"
+    harness_results.record("memory.idle_started_after_ready_s", harness_config.idle_settle_s, unit="s")
     harness_results.record("memory.idle_bytes", stats.memory_bytes, unit="bytes")
     harness_results.record("cpu.idle_percent", round(stats.cpu_percent, 3), unit="%")
     harness_results.record("memory.idle_samples", len(stats.samples))
