@@ -46,8 +46,13 @@ def _compare(args: argparse.Namespace) -> int:
             "[bold red]no figure of the baseline is covered by a tolerance: nothing was compared[/]"
         )
         return EXIT_BAD_INPUT
+    for unsure in result.inconclusive:
+        console.print(f"[yellow]{unsure.message}[/]", highlight=False)
     if result.ok:
-        console.print(f"gate passed: {len(result.comparisons)} figures within tolerance of {args.baseline}")
+        unsure_note = f" ({len(result.inconclusive)} inconclusive)" if result.inconclusive else ""
+        console.print(
+            f"gate passed: {len(result.comparisons)} figures within tolerance of {args.baseline}{unsure_note}"
+        )
         return EXIT_OK
     for regression in result.regressions:
         console.print(f"[bold red]{regression.message}[/]", highlight=False)

@@ -127,6 +127,8 @@ class HarnessConfig(_Strict):
     start_repeats: int = Field(default=5, ge=1)
     idle_seconds: float = Field(default=5.0, gt=0)
     idle_settle_s: float = Field(default=1.0, ge=0)  # idle sampling starts this long after the first 2xx
+    # A check measured while other containers used at least this share of the engine's CPUs is "contended".
+    contention_cpu_share: float = Field(default=0.25, gt=0, le=1)
     budgets: str | None = None
     report: str = "reports/report.json"
     markdown_report: str | None = None

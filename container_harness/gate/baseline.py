@@ -72,6 +72,7 @@ class Comparison:
     measured: float | None
     tolerance: Tolerance
     unit: str | None
+    contended: bool = False  # measured while other containers used the engine's CPUs (see the report)
 
     @property
     def limit(self) -> float:
@@ -86,6 +87,13 @@ class Comparison:
         )
 
     @property
+    def verdict(self) -> str:
+        """ok, REGRESSION, or inconclusive: worse than allowed, but measured on a contended engine."""
+        if self.ok:
+            return "ok"
+        return "inconclusive" if self.contended and self.measured is not None else "REGRESSION"
+
+    @property
     def change(self) -> str:
         """Relative change for relative tolerances, difference in the figure's unit for absolute ones."""
         if self.measured is None:
@@ -98,7 +106,9 @@ class Comparison:
     def message(self) -> str:
         if self.measured is None:
             return f"{self.name} is in the baseline but missing from the report"
-        verdict = "ok" if self.ok else "REGRESSION"
+        verdict = self.verdict
+        if verdict == "inconclusive":
+            verdict += " (measured while other containers used the engine's CPUs)"
         return (
             f"{self.name}: {format_figure(self.measured, self.unit)} vs baseline "
             f"{format_figure(self.baseline, self.unit)} ({self.change}, tolerance "
@@ -114,7 +124,12 @@ class GateResult:
 
     @property
     def regressions(self) -> list[Comparison]:
-        return [comparison for comparison in self.comparisons if not comparison.ok]
+        return [comparison for comparison in self.comparisons if comparison.verdict == "REGRESSION"]
+
+    @property
+    def inconclusive(self) -> list[Comparison]:
+        """Figures worse than allowed that a contended engine measured: reported, never a failure."""
+        return [comparison for comparison in self.comparisons if comparison.verdict == "inconclusive"]
 
     @property
     def ok(self) -> bool:
@@ -143,8 +158,13 @@ def compare(
     report: Mapping[str, Any],
     tolerances: Sequence[Tolerance] = DEFAULT_TOLERANCES,
 ) -> GateResult:
-    """Compare every baseline figure a tolerance covers with the report's."""
+    """Compare every baseline figure a tolerance covers with the report's.
+
+    Figures the report lists under environment.contention.figures were measured while other containers
+    used the engine's CPUs: worse than allowed, they are inconclusive rather than regressions.
+    """
     units = {**baseline.get("units", {}), **report.get("units", {})}
+    contended = set((report.get("environment", {}).get("contention") or {}).get("figures", []))
     comparisons = []
     for name, base_value in numeric_figures(baseline):
         tolerance = tolerance_for(name, tolerances)
@@ -154,7 +174,7 @@ def compare(
         number = (
             float(measured) if isinstance(measured, int | float) and not isinstance(measured, bool) else None
         )
-        comparisons.append(Comparison(name, base_value, number, tolerance, units.get(name)))
+        comparisons.append(Comparison(name, base_value, number, tolerance, units.get(name), name in contended))
     return GateResult(comparisons)
 
 
@@ -207,7 +227,7 @@ def gate_table(result: GateResult) -> Table:
     for column in ("baseline", "measured", "change", "tolerance", "ok"):
         table.add_column(column)
     for row, comparison in zip(_rows(result), result.comparisons, strict=True):
-        table.add_row(*row, style=None if comparison.ok else "bold red")
+        table.add_row(*row, style={"ok": None, "inconclusive": "yellow"}.get(comparison.verdict, "bold red"))
     return table
 
 
@@ -221,10 +241,13 @@ def gate_markdown(result: GateResult) -> str:
         "|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| `{row[0]}` | {' | '.join(row[1:5])} | {'✅' if row[5] == 'ok' else '❌'} |"
+        f"| `{row[0]}` | {' | '.join(row[1:5])} | {_MARKS.get(row[5], '❌')} |"
         for row in _rows(result)
     ]
     return "\n".join(lines) + "\n"
+
+
+_MARKS = {"ok": "✅", "inconclusive": "⚠️ inconclusive (contended)"}
 
 
 def _rows(result: GateResult) -> list[tuple[str, str, str, str, str, str]]:
@@ -235,7 +258,7 @@ def _rows(result: GateResult) -> list[tuple[str, str, str, str, str, str]]:
             "missing" if c.measured is None else format_figure(c.measured, c.unit),
             c.change,
             c.tolerance.describe(c.unit),
-            "ok" if c.ok else "REGRESSION",
+            c.verdict,
         )
         for c in result.comparisons
     ]

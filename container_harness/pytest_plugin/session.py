@@ -26,8 +26,10 @@ from rich.console import Console
 
 from container_harness.config import HarnessConfig, load_config
 from container_harness.errors import ContainerExitedError, HarnessError
+from container_harness.figures import lookup
 from container_harness.gate.budgets import Budget, load_budgets
-from container_harness.ownership import EngineSession
+from container_harness.measure.contention import ContentionSampler, Window, window
+from container_harness.ownership import LABEL, EngineSession
 from container_harness.pytest_plugin import catalogue
 from container_harness.pytest_plugin.catalogue import Check
 from container_harness.pytest_plugin.collect import HarnessChecks, check_of
@@ -54,6 +56,9 @@ class HarnessSession:
         self.failed: dict[str, str] = {}  # check name -> the failed check behind it and why
         self.report: dict[str, Any] | None = None
         self.suite_property: Callable[[str, object], None] | None = None  # record_testsuite_property
+        self.contended: dict[str, Window] = {}  # check name -> what other containers used while it measured
+        self._contention: ContentionSampler | None = None
+        self._engine_cpus = 1
         self._harness_config: HarnessConfig | None = None
         self._restore: list[Callable[[], None]] = []
 
@@ -86,6 +91,9 @@ class HarnessSession:
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
             self._restore.append(lambda: _restore_signal(signal.SIGTERM, previous))
+        self._engine_cpus = int(engine.client.info().get("NCPU") or 1)
+        sampler = self._contention = ContentionSampler(engine.client, (LABEL, engine.id)).start()
+        self._restore.append(sampler.stop)
 
     def end_engine(self) -> None:
         """Remove everything labelled with the run (the kept image excepted); idempotent."""
@@ -186,6 +194,10 @@ class HarnessSession:
         check = check_of(item)
         if check is not None and report.failed and check.name not in self.failed:
             self.failed[check.name] = f"{check.name}: {_first_line(report)}"
+        if check is not None and call.when == "call" and self._contention is not None:
+            seen = window(self._contention.samples, call.start, call.stop, self._engine_cpus)
+            if seen.max_share >= self.config().contention_cpu_share:
+                self.contended[check.name] = seen
         return report
 
     # -- the report ----------------------------------------------------------------------------------
@@ -241,6 +253,8 @@ class HarnessSession:
                 "checks": [check.name for check in self.selection],
             }
         }
+        if self.contended:
+            environment["contention"] = self._contention_report(figures)
         hook = self.pytest_config.hook
         hook.pytest_harness_environment(config=self.pytest_config, environment=environment)
         report = render.build_report(figures, self.results.units(), self.results.budgets, environment)
@@ -248,6 +262,21 @@ class HarnessSession:
             report["notes"] = list(self.results.notes)
         hook.pytest_harness_update_report(config=self.pytest_config, report=report)
         return report
+
+    def _contention_report(self, figures: dict[str, Any]) -> dict[str, Any]:
+        """Which checks measured on a busy engine, and the figures they recorded (the gate's inconclusive ones)."""
+        contended = [check for check in self.selection if check.name in self.contended]
+        names = [name for check in contended for name in check.records if lookup(figures, name) is not None]
+        share = self.config().contention_cpu_share
+        self.results.note(
+            f"other containers used over {share:.0%} of the engine's CPUs while {', '.join(self.contended)} "
+            f"measured: {len(names)} figures are marked contended (environment.contention)"
+        )
+        return {
+            "threshold_share": share,
+            "checks": {name: seen.to_report() for name, seen in self.contended.items()},
+            "figures": names,
+        }
 
     def _write_report(self, report: dict[str, Any]) -> None:
         """report.json, report.md and suite-level JUnit properties."""
