@@ -1,4 +1,10 @@
-"""One label per run on everything the harness creates, and removal of exactly those objects at the end."""
+"""One label per run on everything the harness creates, and removal of exactly those objects at the end.
+
+Several runs may share one engine. Each announces itself with a labelled marker volume while it lives. The
+intermediate images its builds made are the engine's build cache, which another live run may be using: a run
+that ends while others live hands them over (an unlabelled volume listing them), and the last run to end
+removes them and every hand-over.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,17 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 
 import docker
 from docker.errors import APIError, ImageNotFound, NotFound
 
 LABEL = "io.harness.session"
+ORPHANS_LABEL = "io.harness.orphans"  # on a hand-over volume: the build-cache images a finished run left
+MARKER_PREFIX = "harness-session-"
+ORPHANS_PREFIX = "harness-orphans-"
+_STALE_S = 6 * 3600.0  # a marker older than this is a run that died without cleaning up, not a live one
 _SHORT_ID = re.compile(r"[0-9a-f]{12,64}")
 
 
@@ -37,15 +48,22 @@ class EngineSession:
     client: docker.DockerClient
     keep: bool = False
     built_images: list[str] = field(default_factory=list)
+    cache_images: list[str] = field(default_factory=list)  # intermediate images of builds: shared cache
 
     def labels(self) -> dict[str, str]:
         """The label that marks an object as this run's."""
         return {LABEL: self.id}
 
-    def track_image(self, ref: str) -> None:
-        """Remember an image (tag or id) this run built, so cleanup removes it."""
-        if ref not in self.built_images:
-            self.built_images.append(ref)
+    def track_image(self, ref: str, *, cache: bool = False) -> None:
+        """Remember an image (tag or id) this run built, so cleanup removes it; `cache`: a build's intermediate."""
+        tracked = self.cache_images if cache else self.built_images
+        if ref not in tracked:
+            tracked.append(ref)
+
+    def announce(self) -> None:
+        """Mark the run as live on the engine (a labelled volume), so other runs keep the build cache it uses."""
+        if not self.keep:
+            self.client.volumes.create(name=f"{MARKER_PREFIX}{self.id}", labels=self.labels())
 
     def cleanup(self, keep_images: Sequence[str] = ()) -> CleanupSummary:
         """Remove this run's containers, networks, volumes and images (but not keep_images); idempotent."""
@@ -59,8 +77,9 @@ class EngineSession:
         for network in self.client.networks.list(filters=label_filter):
             if _ignore_missing(network.remove):
                 summary.networks.append(network.id)
+        marker = f"{MARKER_PREFIX}{self.id}"
         for volume in self.client.volumes.list(filters=label_filter):
-            if _ignore_missing(partial(volume.remove, force=True)):
+            if volume.name != marker and _ignore_missing(partial(volume.remove, force=True)):
                 summary.volumes.append(volume.id)
         keep_ids = {_image_id(self.client, ref) for ref in keep_images} - {None}
         labelled = [image.id for image in self.client.images.list(all=True, filters=label_filter)]
@@ -74,12 +93,49 @@ class EngineSession:
             if _ignore_missing(partial(self.client.images.remove, ref, noprune=False)):
                 summary.images.append(ref)
         self.built_images = [ref for ref in self.built_images if ref in keep_images]
+        self._settle_cache(summary, keep_ids)
+        if _ignore_missing(partial(self.client.api.remove_volume, marker, force=True)):
+            summary.volumes.append(marker)
         return summary
+
+    def _settle_cache(self, summary: CleanupSummary, keep_ids: set[str | None]) -> None:
+        """Hand the build cache over while other runs live; as the last one, remove it and all hand-overs."""
+        mine = [ref for ref in self.cache_images if ref not in keep_ids]
+        self.cache_images = []
+        if self._others_live():
+            if mine:
+                self.client.volumes.create(
+                    name=f"{ORPHANS_PREFIX}{self.id}", labels={ORPHANS_LABEL: ",".join(mine)}
+                )
+            return
+        handovers = self.client.volumes.list(filters={"label": ORPHANS_LABEL})
+        orphans = [ref for volume in handovers for ref in volume.attrs["Labels"][ORPHANS_LABEL].split(",")]
+        for ref in dict.fromkeys([*mine, *orphans]):
+            if ref in keep_ids or _tags(self.client, ref):
+                continue  # someone tagged it meanwhile: it is theirs now
+            if _ignore_missing(partial(self.client.images.remove, ref, noprune=False)):
+                summary.images.append(ref)
+        for volume in handovers:
+            if _ignore_missing(partial(volume.remove, force=True)):
+                summary.volumes.append(volume.id)
+
+    def _others_live(self) -> bool:
+        """Whether another run's marker is on the engine and younger than a dead run's would be."""
+        now = datetime.now(UTC)
+        for volume in self.client.volumes.list(filters={"label": LABEL}):
+            if not volume.name.startswith(MARKER_PREFIX) or volume.name == f"{MARKER_PREFIX}{self.id}":
+                continue
+            created = datetime.fromisoformat(volume.attrs["CreatedAt"].replace("Z", "+00:00"))
+            if (now - created).total_seconds() < _STALE_S:
+                return True
+        return False
 
 
 def new_session(client: docker.DockerClient, keep: bool = False) -> EngineSession:
-    """A session with a fresh random id."""
-    return EngineSession(id=secrets.token_hex(6), client=client, keep=keep)
+    """A session with a fresh random id, announced on the engine."""
+    session = EngineSession(id=secrets.token_hex(6), client=client, keep=keep)
+    session.announce()
+    return session
 
 
 def _is_image_id(ref: str) -> bool:

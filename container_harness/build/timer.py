@@ -127,7 +127,7 @@ def build_image(
     seconds = time.monotonic() - start
     log = parse_build_events(events)
     for image_id in log.created_ids:
-        session.track_image(image_id)
+        session.track_image(image_id, cache=True)
     if log.error is not None or log.image_id is None:
         tail = log.lines[-_TAIL_LINES:]
         raise BuildError(

@@ -16,7 +16,7 @@ from container_harness.errors import ContainerExitedError
 from container_harness.image.inspect import image_paths, inspect_image, matching
 from container_harness.image.layer_waste import layer_maps, wasted_bytes
 from container_harness.measure.usage_sampler import idle_stats
-from container_harness.ownership import LABEL, EngineSession, new_session
+from container_harness.ownership import LABEL, ORPHANS_LABEL, EngineSession, new_session
 from container_harness.run.container import start_container
 from container_harness.specs import ImageSpec, RunSpec
 
@@ -33,18 +33,26 @@ def session() -> Iterator[EngineSession]:
     try:
         yield run
     finally:
-        built = list(run.built_images)
+        built, cache = list(run.built_images), list(run.cache_images)
         run.cleanup()
-        _assert_nothing_left(client, run, built)
+        _assert_nothing_left(client, run, built, cache)
 
 
-def _assert_nothing_left(client: docker.DockerClient, run: EngineSession, built: list[str]) -> None:
+def _assert_nothing_left(
+    client: docker.DockerClient, run: EngineSession, built: list[str], cache: list[str]
+) -> None:
+    """Nothing of the session's is left, but the build cache it handed over to runs still live (this one's)."""
     label = {"label": f"{LABEL}={run.id}"}
     assert client.containers.list(all=True, filters=label) == []
     assert client.volumes.list(filters=label) == []
     assert client.networks.list(filters=label) == []
     left = [ref for ref in built if _exists(client, ref)]
     assert left == [], f"images of session {run.id} left behind: {left}"
+    handed_over = [
+        ref for volume in client.volumes.list(filters={"label": ORPHANS_LABEL})
+        for ref in volume.attrs["Labels"][ORPHANS_LABEL].split(",")
+    ]  # fmt: skip
+    assert [ref for ref in cache if _exists(client, ref) and ref not in handed_over] == []
 
 
 def _exists(client: docker.DockerClient, ref: str) -> bool:
