@@ -60,7 +60,7 @@ def cached_rebuild(build_timings: BuildTimings) -> None:
 def code_change_rebuild(
     build_timings: BuildTimings, harness_config: HarnessConfig, harness_results: Results
 ) -> None:
-    """After a code-only change the change is seen, dependency steps hit the cache, the rebuild is quick."""
+    """After a code-only change the change is seen, dependency steps hit the cache, fewer steps run."""
     if harness_config.code_change_path is None:
         pytest.fail(
             "set code_change_path (a source file the image copies in) to measure code-change rebuilds"
@@ -77,10 +77,12 @@ def code_change_rebuild(
             f"{_describe(dependencies)}; copy the code after installing dependencies"
         )
         harness_results.record("build.code_change_rebuilt_steps", [step.instruction for step in rebuilt])
-    assert build_timings.code_change_s < build_timings.full_s, (
-        f"code-change rebuild {build_timings.code_change_s:.2f} s is not faster than the full build "
-        f"{build_timings.full_s:.2f} s"
-    )
+        # Executed steps, not wall times: a large context (uploaded by every build) cannot make this flaky.
+        executed = [step for full in build_timings.full[:1] for step in _rebuilt(full)]
+        assert len(rebuilt) < len(executed), (
+            f"changing {harness_config.code_change_path} re-ran {len(rebuilt)} of the {len(executed)} steps "
+            "a full build runs; copy the code as late as possible"
+        )
 
 
 @pytest.mark.container
