@@ -47,7 +47,10 @@ class Check:
         return any(fnmatch.fnmatchcase(recorded, name) for recorded in self.records)
 
 
-_BUILD = ("build.full_s", "build.cached_s", "build.steps", "build.runs", "build.build_args")
+_BUILD = (
+    "build.full_s", "build.cached_s", "build.code_change_s", "build.steps", "build.runs", "build.build_args",
+    "build.base_image",
+)  # fmt: skip
 _IMAGE = tuple(
     f"image.{key}"
     for key in (
@@ -102,7 +105,7 @@ BUILTIN: tuple[Check, ...] = (
         checks.code_change_rebuild,
         "build",
         needs=("full_build",),
-        records=("build.code_change_s", "build.code_change_rebuilt_steps"),
+        records=("build.code_change_rebuilt_steps",),
         support=_needs_code_change_path,
     ),
     Check("image_size", checks.image_size, "inspect", needs=("full_build",), records=_IMAGE),

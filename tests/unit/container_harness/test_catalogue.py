@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,13 @@ def test_the_readme_lists_every_check_in_order() -> None:
     table = readme.split("## The built-in checks", 1)[1].split("\n\n", 2)[1]
     listed = [row.split("|")[1].strip().strip("`") for row in table.splitlines()[2:]]
     assert listed == [check.name for check in catalogue.BUILTIN]
+
+
+def test_the_figure_catalogue_documents_exactly_what_the_checks_record() -> None:
+    readme = (ROOT / "container_harness" / "README.md").read_text()
+    section = readme.split("## Figure catalogue", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    documented = {name for row in rows for name in re.findall(r"`([a-z0-9_]+\.[a-z0-9_.]+)`", row.split("|")[1])}
+    recorded = {name for check in catalogue.BUILTIN for name in check.records}
+    assert sorted(recorded - documented) == [], "figures the checks record but the catalogue leaves out"
+    assert sorted(documented - recorded) == [], "figures the catalogue documents but no check records"
