@@ -124,10 +124,13 @@ def build_image(
             events.append((time.monotonic() - start, chunk))
     except (DockerException, requests.RequestException) as exc:
         events.append((time.monotonic() - start, {"error": str(exc)}))
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM): the layers committed so far are this run's to remove.
+        _track_layers(session, parse_build_events(events))
+        raise
     seconds = time.monotonic() - start
     log = parse_build_events(events)
-    for image_id in log.created_ids:
-        session.track_image(image_id, cache=True)
+    _track_layers(session, log)
     if log.error is not None or log.image_id is None:
         tail = log.lines[-_TAIL_LINES:]
         raise BuildError(
@@ -141,6 +144,11 @@ def build_image(
     session.track_image(tag)
     session.track_image(log.image_id)
     return BuildRun(kind=kind, seconds=seconds, log=log, image_id=log.image_id)
+
+
+def _track_layers(session: EngineSession, log: BuildLog) -> None:
+    for image_id in log.created_ids:
+        session.track_image(image_id, cache=True)
 
 
 def with_base_images(session: EngineSession, spec: ImageSpec) -> ImageSpec:

@@ -25,7 +25,7 @@ from container_harness.build.base_image import ensure_base_images
 from container_harness.build.timer import build_image
 from container_harness.errors import BuildError, ContainerExitedError
 from container_harness.measure.usage_sampler import idle_stats
-from container_harness.ownership import LABEL, EngineSession
+from container_harness.ownership import LABEL, ORPHANS_LABEL, EngineSession
 from container_harness.run.container import RunningContainer, start_container
 from container_harness.specs import ImageSpec, RunSpec
 
@@ -33,7 +33,8 @@ pytestmark = pytest.mark.container
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_service"
 # Makes (or reuses) local/busybox:stable, a clearly local tag, never one named like the official image.
-BASE_PROVIDER = f'sh {TINY / "provide_base.sh"}'
+BASE_PROVIDER = f"sh {TINY / 'provide_base.sh'}"
+BUSYBOX = "local/busybox:stable"  # the tag provide_base.sh makes
 CHILD_EXIT_TIMEOUT_S = 60
 STAGE_TIMEOUT_S = 120
 DYING_TIMEOUT_S = 120
@@ -59,7 +60,7 @@ idle_seconds = 4
 
 [run]
 port = 8080
-health_path = "/healthz"
+health_path = "{health_path}"
 health_interval_s = 1
 
 [load]
@@ -108,13 +109,7 @@ def running_container(start_container):
     return start_container()
 """
 
-CHILD_CHECKS = {"build": ["full_build"], "run": [], "load": ["load"], "benchmarks": ["idle_usage", "load"]}
-CHILD_TESTS = {
-    "run": (
-        "import time\n\nimport pytest\n\n\n@pytest.mark.container\n"
-        "def test_run(running_container):\n    time.sleep(120)\n"
-    ),
-}
+CHILD_CHECKS = {"benchmarks": ["idle_usage", "load"]}
 
 # Marks its first answered request, so the parent interrupts while the load is running.
 CHILD_LOCUSTFILE = """
@@ -133,10 +128,21 @@ class Healthz(HttpUser):
         Path(os.environ["H5_LOAD_STARTED"]).touch()
 """
 
+# The build points an interrupt can land on: a large context being sent, a long step, a run of short steps.
 SLOW_DOCKERFILE = """ARG BASE_IMAGE=busybox:1.36
 FROM ${{BASE_IMAGE}}
 RUN echo {token} && sleep 120
 """
+BIG_CONTEXT_DOCKERFILE = """ARG BASE_IMAGE=busybox:1.36
+FROM ${{BASE_IMAGE}}
+COPY big /big
+RUN echo {token}
+"""
+BIG_CONTEXT_BYTES = 400_000_000
+SHORT_STEPS = 40
+SHORT_STEPS_DOCKERFILE = "ARG BASE_IMAGE=busybox:1.36\nFROM ${{BASE_IMAGE}}\n" + "".join(
+    f"RUN echo {{token}}-{step}\n" for step in range(SHORT_STEPS)
+)
 
 
 def labelled(client: docker.DockerClient, session_id: str) -> dict[str, list[str]]:
@@ -166,6 +172,7 @@ def write_child_project(
     build: tuple[Path, Path, str] = (TINY / "Dockerfile", TINY, "app/www/index.html"),
     duration_s: int = 120,
     checks: list[str],
+    health_path: str = "/healthz",
 ) -> Path:
     """A child project's harness.toml and locustfile; `build` is (dockerfile, context, code_change_path).
 
@@ -180,6 +187,7 @@ def write_child_project(
         code_change_path=code_change,
         duration_s=duration_s,
         checks=json.dumps(checks),
+        health_path=health_path,
     )
     (pytester.path / "harness.toml").write_text(config)
     (pytester.path / "locustfile.py").write_text(CHILD_LOCUSTFILE)
@@ -298,52 +306,122 @@ def test_container_dying_during_the_idle_and_load_checks_fails_both_with_its_las
     assert labelled(harness_session.client, session_id) == {"containers": [], "volumes": [], "networks": []}
 
 
-@pytest.mark.parametrize("stage", ["build", "run", "load"])
-def test_ctrl_c_leaves_nothing_on_the_engine(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, harness_session: EngineSession, stage: str
+def inventory(client: docker.DockerClient) -> dict[str, set[str]]:
+    """Everything on the engine that rests on the busybox stand-in the children build on (so other work on a
+    shared engine does not count), by kind; printed before and after each interrupt."""
+    base = client.api.inspect_image(BUSYBOX)["RootFS"]["Layers"][0]
+    ours = set()
+    for summary in client.api.images(all=True):
+        try:
+            layers = client.api.inspect_image(summary["Id"])["RootFS"]["Layers"]
+        except docker.errors.NotFound:
+            continue  # removed meanwhile
+        if layers and layers[0] == base:
+            ours.add(summary["Id"])
+    return {
+        "containers": {c["Names"][0] for c in client.api.containers(all=True) if c["ImageID"] in ours},
+        "images": ours,
+        "volumes": {volume.name for volume in client.volumes.list()},
+        "networks": {network.name for network in client.networks.list()},
+    }
+
+
+def handed_over(client: docker.DockerClient) -> set[str]:
+    """Build-cache images a run handed over to the runs still live (this suite's own, which removes them last)."""
+    volumes = client.volumes.list(filters={"label": ORPHANS_LABEL})
+    refs = [
+        ref.removeprefix("sha256:") for volume in volumes for ref in volume.attrs["Labels"][ORPHANS_LABEL].split(",")
+    ]
+    images = {summary["Id"] for summary in client.api.images(all=True)}
+    return {image for image in images if any(image.removeprefix("sha256:").startswith(ref) for ref in refs)} | {
+        volume.name for volume in volumes
+    }
+
+
+POINTS = ["context-upload", "build-step", "between-short-steps", "container-start", "load"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+@pytest.mark.parametrize("point", POINTS)
+def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    harness_session: EngineSession,
+    point: str,
+    signum: signal.Signals,
 ) -> None:
     client = harness_session.client
-    token = f"h5-{stage}-{secrets.token_hex(4)}"
+    token = f"h5-{point}-{secrets.token_hex(4)}"
     tag = f"harness-failures/{token}:latest"
-    if stage == "build":
-        (pytester.path / "Dockerfile").write_text(SLOW_DOCKERFILE.format(token=token))
+    own_build = {
+        "context-upload": BIG_CONTEXT_DOCKERFILE,
+        "build-step": SLOW_DOCKERFILE,
+        "between-short-steps": SHORT_STEPS_DOCKERFILE,
+    }
+    if point in own_build:
+        (pytester.path / "Dockerfile").write_text(own_build[point].format(token=token))
+        if point == "context-upload":
+            with (pytester.path / "big").open("wb") as big:
+                big.truncate(BIG_CONTEXT_BYTES)  # sparse here, but sent in full
         load_started = write_child_project(
             pytester,
             monkeypatch,
             tag,
             build=(pytester.path / "Dockerfile", pytester.path, "Dockerfile"),
-            checks=CHILD_CHECKS[stage],
+            checks=["full_build"],
         )
     else:
-        load_started = write_child_project(pytester, monkeypatch, tag, checks=CHILD_CHECKS[stage])
+        load_started = write_child_project(
+            pytester,
+            monkeypatch,
+            tag,
+            checks=["startup"] if point == "container-start" else ["load"],
+            health_path="/never-answers" if point == "container-start" else "/healthz",
+        )
     pytester.makeconftest(CHILD_CONFTEST)
-    if stage in CHILD_TESTS:
-        pytester.makepyfile(**{f"test_{stage}": CHILD_TESTS[stage]})
     log = pytester.path / "child.log"
-    args = [sys.executable, "-m", "pytest", *CHILD_ARGS]
+    before = inventory(client)
+    print(f"engine before: { {kind: len(names) for kind, names in before.items()} }")
 
     with log.open("wb") as output:
-        child = pytester.popen(args, stdout=output.fileno(), stderr=subprocess.STDOUT, start_new_session=True)
+        child = pytester.popen(
+            [sys.executable, "-m", "pytest", *CHILD_ARGS],
+            stdout=output.fileno(),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             session_file = pytester.path / "session_id.txt"
             wait_for(session_file.exists, "its session", child, log)
             session_id = session_file.read_text()
-            ready: dict[str, Callable[[], object]] = {
-                "build": lambda: containers_running(client, token),
-                "run": lambda: client.containers.list(filters={"label": f"{LABEL}={session_id}"}),
+            reached: dict[str, Callable[[], object]] = {
+                "context-upload": lambda: True,  # the build starts by packing and sending 400 MB
+                "build-step": lambda: containers_running(client, token),
+                "between-short-steps": lambda: containers_running(client, f"{token}-2"),
+                "container-start": lambda: client.containers.list(filters={"label": f"{LABEL}={session_id}"}),
                 "load": load_started.exists,
             }
-            wait_for(ready[stage], f"the {stage} stage", child, log)
-            os.killpg(child.pid, signal.SIGINT)
+            wait_for(reached[point], f"the point {point}", child, log)
+            if point == "context-upload":
+                time.sleep(0.5)
+                assert containers_running(client, token) == [], "the build got past its context before the signal"
+            os.killpg(child.pid, signum)
             code = child.wait(timeout=CHILD_EXIT_TIMEOUT_S)
         finally:
             if child.poll() is None:
                 os.killpg(child.pid, signal.SIGKILL)
 
     output_text = log.read_text()
+    after = inventory(client)
+    new = {kind: sorted(names - before[kind]) for kind, names in after.items()}
+    print(f"engine after:  { {kind: len(names) for kind, names in after.items()} }; new: {new}")
     assert code == pytest.ExitCode.INTERRUPTED, output_text[-3000:]
     assert "KeyboardInterrupt" in output_text
     assert labelled(client, session_id) == {"containers": [], "volumes": [], "networks": []}
     assert tags_starting(client, tag.split(":")[0]) == []
     assert containers_running(client, token) == []
+    kept = handed_over(client)
+    assert {kind: [name for name in names if name not in kept] for kind, names in new.items()} == {
+        "containers": [], "images": [], "volumes": [], "networks": []
+    }  # fmt: skip
     assert not group_alive(child.pid, within_s=10), "processes of the child's group (Locust?) are left"
