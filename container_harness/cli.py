@@ -1,4 +1,4 @@
-"""The `harness` console command: `compare` (the regression gate) and `summary` (Markdown of a report).
+"""The `container-harness` command: `compare` (the regression gate) and `summary` (Markdown of a report).
 
 Exit codes: 0 ok, 1 regression, 2 unreadable input or wrong usage.
 """
