@@ -49,6 +49,7 @@ class EngineSession:
     keep: bool = False
     built_images: list[str] = field(default_factory=list)
     cache_images: list[str] = field(default_factory=list)  # intermediate images of builds: shared cache
+    promotions: dict[str, str] = field(default_factory=dict)  # configured tag -> the image this run built
 
     def labels(self) -> dict[str, str]:
         """The label that marks an object as this run's."""
@@ -59,6 +60,16 @@ class EngineSession:
         tracked = self.cache_images if cache else self.built_images
         if ref not in tracked:
             tracked.append(ref)
+
+    def session_tag(self, tag: str, suffix: str = "") -> str:
+        """This run's own tag for an image it builds: `tag` made unique, so parallel runs never share one."""
+        return (
+            f"{tag}{suffix}-harness-{self.id}" if ":" in tag.rsplit("/", 1)[-1] else f"{tag}:harness-{self.id}{suffix}"
+        )
+
+    def promote(self, tag: str, image_id: str) -> None:
+        """Give `image_id` the configured `tag` at clean-up when that tag is kept (moved at the end, by its builder)."""
+        self.promotions[tag] = image_id
 
     def announce(self) -> None:
         """Mark the run as live on the engine (a labelled volume), so other runs keep the build cache it uses."""
@@ -81,6 +92,10 @@ class EngineSession:
         for volume in self.client.volumes.list(filters=label_filter):
             if volume.name != marker and _ignore_missing(partial(volume.remove, force=True)):
                 summary.volumes.append(volume.id)
+        for tag in keep_images:
+            if tag in self.promotions:
+                repository, _, name = tag.rpartition(":") if ":" in tag.rsplit("/", 1)[-1] else (tag, "", "latest")
+                self.client.api.tag(self.promotions[tag], repository, name)
         keep_ids = {_image_id(self.client, ref) for ref in keep_images} - {None}
         labelled = [image.id for image in self.client.images.list(all=True, filters=label_filter)]
         # Tags first (untagging deletes an image nobody else tags), then ids that are left without any tag:
@@ -104,9 +119,7 @@ class EngineSession:
         self.cache_images = []
         if self._others_live():
             if mine:
-                self.client.volumes.create(
-                    name=f"{ORPHANS_PREFIX}{self.id}", labels={ORPHANS_LABEL: ",".join(mine)}
-                )
+                self.client.volumes.create(name=f"{ORPHANS_PREFIX}{self.id}", labels={ORPHANS_LABEL: ",".join(mine)})
             return
         handovers = self.client.volumes.list(filters={"label": ORPHANS_LABEL})
         orphans = [ref for volume in handovers for ref in volume.attrs["Labels"][ORPHANS_LABEL].split(",")]

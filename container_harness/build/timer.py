@@ -160,21 +160,31 @@ def with_base_images(session: EngineSession, spec: ImageSpec) -> ImageSpec:
 
 
 def build_current(session: EngineSession, spec: ImageSpec) -> BuildRun:
-    """Bring the tag up to date with the context through the cache: tests of behaviour, not of builds, use it."""
-    return build_image(session, with_base_images(session, spec), nocache=False, kind="cached")
+    """Bring the image up to date with the context through the cache: tests of behaviour, not of builds, use it.
+
+    Built under the run's own tag; `spec.tag` moves to it at clean-up when kept (see EngineSession.promote).
+    """
+    run = build_image(
+        session, with_base_images(session, spec), nocache=False, kind="cached", tag=session.session_tag(spec.tag)
+    )
+    session.promote(spec.tag, run.image_id)
+    return run
 
 
 def time_builds(session: EngineSession, spec: ImageSpec, repeats: int = 1) -> BuildTimings:
     """Ensure the bases, then time `repeats` full (no cache), cached and code-change builds, in that order.
 
     The code change appends a unique comment line to `code_change_path` in a temporary copy of the context
-    (only the files .dockerignore lets through are copied); the user's tree is never touched. Code-change
-    images get the tag `<tag>-code-change`, so `spec.tag` keeps naming the unchanged image.
+    (only the files .dockerignore lets through are copied); the user's tree is never touched. Every image
+    gets the run's own tag (`session.session_tag`), so parallel runs with the same `spec.tag` never touch each
+    other's; `spec.tag` moves to the cached build's image only at clean-up, and only when it is kept.
     """
     resolved = with_base_images(session, spec)
     base = final_base_image(spec.dockerfile.read_text(), resolved.build_args, spec.target)
-    full = [build_image(session, resolved, nocache=True, kind="full") for _ in range(repeats)]
-    cached = [build_image(session, resolved, nocache=False, kind="cached") for _ in range(repeats)]
+    own_tag = session.session_tag(spec.tag)
+    full = [build_image(session, resolved, nocache=True, kind="full", tag=own_tag) for _ in range(repeats)]
+    cached = [build_image(session, resolved, nocache=False, kind="cached", tag=own_tag) for _ in range(repeats)]
+    session.promote(spec.tag, cached[-1].image_id)
     code_change: list[BuildRun] = []
     if spec.code_change_path is not None:
         for _ in range(repeats):
@@ -187,7 +197,7 @@ def time_builds(session: EngineSession, spec: ImageSpec, repeats: int = 1) -> Bu
                         nocache=False,
                         kind="code_change",
                         context=copy,
-                        tag=spec.tag + _CODE_CHANGE_SUFFIX,
+                        tag=session.session_tag(spec.tag, _CODE_CHANGE_SUFFIX),
                     )
                 )
     return BuildTimings(

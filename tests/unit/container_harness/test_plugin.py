@@ -228,7 +228,11 @@ def test_the_job_summary_writer_appends_the_report(
     assert "custom.answer" in text
 
 
-def test_a_run_without_container_tests_changes_nothing_and_writes_no_report(pytester: pytest.Pytester) -> None:
+def test_a_run_without_container_tests_changes_nothing_and_writes_no_report(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # This suite's own harness session (if one is live) sets the variable for itself; the child starts without it.
+    monkeypatch.delenv("TESTCONTAINERS_RYUK_DISABLED", raising=False)
     _project(pytester)
     pytester.makepyfile(
         test_plain="""
