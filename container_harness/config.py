@@ -106,6 +106,7 @@ class LoadConfig(_Strict):
     locust_cpuset: str | None = None
     container_env: dict[str, str] = Field(default_factory=dict)
     health_floor: bool = False
+    locust_reports: bool = False  # keep Locust's own CSV and HTML reports in the reports directory
 
 
 class HarnessConfig(_Strict):

@@ -4,7 +4,8 @@ Locust's own percentiles are bucketed (rounded to 2 significant digits above 100
 warm-up; these are exact and cover only the measured window.
 
 Raw-times file: one line per request, tab-separated: start (epoch seconds), request name, response time
-(ms), ok (1 or 0). Lines may come from several processes in any order.
+(ms), ok (1 or 0). The recorder (container_harness.load.recorder) writes one file per process into the
+directory named by RAW_TIMES_DIR_ENV, so processes never share a file; lines may be in any order.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from pathlib import Path
 
 from container_harness.errors import HarnessError
 from container_harness.summary import percentile
+
+# Directory the recorder writes its per-process raw-times files (times-<pid>.tsv) into.
+RAW_TIMES_DIR_ENV = "HARNESS_LOCUST_TIMES_DIR"
+RAW_TIMES_GLOB = "times-*.tsv"
+# The percentiles reported per endpoint and overall, with max.
+PERCENTILES = (50, 90, 95, 99)
 
 
 @dataclass(frozen=True)
@@ -28,17 +35,40 @@ class RawRequest:
 
 
 @dataclass(frozen=True)
-class LoadStats:
-    """Figures of the measured window (after warm-up); failures count the whole run, warm-up included."""
+class Latency:
+    """Exact latency figures of one set of requests (one endpoint, or all of them) in the measured window."""
 
     requests: int
     failures: int
-    window_s: float
     rps: float
     p50_ms: float
+    p90_ms: float
     p95_ms: float
     p99_ms: float
+    max_ms: float
+
+    def to_report(self) -> dict[str, float | int]:
+        """JSON-ready figures, milliseconds rounded to microseconds."""
+        return {
+            "requests": self.requests,
+            "failures": self.failures,
+            "rps": round(self.rps, 2),
+            **{f"p{q}_ms": round(getattr(self, f"p{q}_ms"), 3) for q in PERCENTILES},
+            "max_ms": round(self.max_ms, 3),
+        }
+
+
+@dataclass(frozen=True)
+class LoadStats(Latency):
+    """Figures of the measured window (after warm-up), overall and per request name in endpoints.
+
+    failures counts the whole run, warm-up included (an endpoint's, only its measured window).
+    """
+
+    window_s: float
     response_times_ms: list[float]
+    endpoints: dict[str, Latency]
+    measured: list[RawRequest]
 
 
 def parse_raw_times(lines: Iterable[str], source: str = "raw times") -> list[RawRequest]:
@@ -59,9 +89,26 @@ def parse_raw_times(lines: Iterable[str], source: str = "raw times") -> list[Raw
 
 
 def read_raw_times(path: Path) -> list[RawRequest]:
-    """Records from a raw-times file (see the module docstring)."""
+    """Records from a raw-times file, or from every per-process file in a directory (module docstring)."""
+    if path.is_dir():
+        return [record for file in sorted(path.glob(RAW_TIMES_GLOB)) for record in read_raw_times(file)]
     with path.open() as lines:
         return parse_raw_times(lines, source=str(path))
+
+
+def latency(records: list[RawRequest], window_s: float) -> Latency:
+    """Exact percentiles, max and rate of a non-empty set of requests measured over window_s seconds."""
+    times = sorted(record.response_ms for record in records)
+    return Latency(
+        requests=len(records),
+        failures=sum(1 for record in records if not record.ok),
+        rps=len(records) / window_s,
+        p50_ms=percentile(times, 50),
+        p90_ms=percentile(times, 90),
+        p95_ms=percentile(times, 95),
+        p99_ms=percentile(times, 99),
+        max_ms=times[-1],
+    )
 
 
 def summarize(records: list[RawRequest], warmup_s: float) -> LoadStats:
@@ -83,14 +130,14 @@ def summarize(records: list[RawRequest], warmup_s: float) -> LoadStats:
     window_s = max(record.start for record in measured) - window_start
     if window_s <= 0:
         raise HarnessError(f"only {len(measured)} request(s) after the warm-up: too few for a rate")
-    times = sorted(record.response_ms for record in measured)
+    overall = latency(measured, window_s)
+    by_name: dict[str, list[RawRequest]] = {}
+    for record in measured:
+        by_name.setdefault(record.name, []).append(record)
     return LoadStats(
-        requests=len(measured),
-        failures=sum(1 for record in records if not record.ok),
+        **{**vars(overall), "failures": sum(1 for record in records if not record.ok)},
         window_s=window_s,
-        rps=len(measured) / window_s,
-        p50_ms=percentile(times, 50),
-        p95_ms=percentile(times, 95),
-        p99_ms=percentile(times, 99),
-        response_times_ms=times,
+        response_times_ms=sorted(record.response_ms for record in measured),
+        endpoints={name: latency(group, window_s) for name, group in sorted(by_name.items())},
+        measured=sorted(measured, key=lambda record: record.start),
     )

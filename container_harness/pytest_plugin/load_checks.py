@@ -52,7 +52,7 @@ def test_load(
         env={HEALTH_PATH_ENV: harness_config.run.health_path},
     )
     with StatsSampler(running.container, f"load-testing it with {load.locustfile}") as sampler:
-        result = run_load(spec, running.url(), reports / "load")
+        result = run_load(spec, running.url(), reports / "load", locust_reports=load.locust_reports)
     _record(harness_results, result)
     harness_results.record("load.users", load.users)
     harness_results.record("load.warmup_s", load.warmup_s, unit="s")
@@ -89,13 +89,18 @@ def test_load(
 
 
 def _record(results: Results, result: LoadResult) -> None:
-    """The scenario's figures under load.*."""
-    results.record("load.duration_s", round(result.duration_s, 2), unit="s")
+    """The scenario's figures under load.*, and per request name under load.endpoints.<name>.* (a dot in
+    the name becomes "_", since dots separate the parts of a figure's name)."""
+    results.record("load.duration_s", round(result.window_s, 2), unit="s")
     results.record("load.requests", result.requests)
     results.record("load.failures", result.failures)
     results.record("load.rps", round(result.rps, 1), unit="req/s")
-    for name in ("p50_ms", "p95_ms", "p99_ms"):
+    for name in ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms"):
         results.record(f"load.{name}", round(getattr(result, name), 3), unit="ms")
+    for endpoint, latency in result.endpoints.items():
+        for figure, value in latency.to_report().items():
+            unit = "ms" if figure.endswith("_ms") else "req/s" if figure == "rps" else None
+            results.record(f"load.endpoints.{endpoint.replace('.', '_')}.{figure}", value, unit=unit)
 
 
 def _record_bound(results: Results, prefix: str, cpu_percent: float, cpus: float) -> None:
