@@ -35,6 +35,8 @@ class RunConfig(_Strict):
     cpuset: str | None = None
     mem_limit: str | None = None
     cpus: float | None = None
+    host: str | None = None  # where published ports are reached (default: testcontainers' engine host)
+    bind: str | None = None  # where they are published (default: 127.0.0.1 for a loopback host, else 0.0.0.0)
 
 
 class HealthcheckExpect(_Strict):
@@ -239,6 +241,8 @@ def run_spec(config: HarnessConfig, **overrides: Any) -> RunSpec:
         "cpuset": run.cpuset,
         "mem_limit": run.mem_limit,
         "nano_cpus": int(run.cpus * 1e9) if run.cpus else None,
+        "host": run.host,
+        "bind": run.bind,
     }
     fields.update({key: value for key, value in overrides.items() if key != "env"})
     fields["env"].update(overrides.get("env", {}))

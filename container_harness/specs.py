@@ -42,6 +42,8 @@ class RunSpec:
     cap_drop: list[str] | None = None
     security_opt: list[str] | None = None
     command: list[str] | None = None
+    host: str | None = None  # where the published port is reached; None: testcontainers' answer
+    bind: str | None = None  # host address the port is published on; None: follows the host
 
 
 @dataclass(frozen=True)

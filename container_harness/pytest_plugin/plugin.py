@@ -38,6 +38,7 @@ from container_harness.report import render as report_view
 from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
 from container_harness.run.container import start_container as start_engine_container
+from container_harness.run.reach import plan_reach
 
 MARKER = "container"
 LOAD_MARKER = "harness_load"
@@ -231,6 +232,8 @@ def harness_session(
     state.session = new_session(client, keep=harness_config.keep)
     harness_results.record(f"{_ENVIRONMENT}.engine", engine_facts(client))
     harness_results.record(f"{_ENVIRONMENT}.session_id", state.session.id)
+    reach = plan_reach(harness_config.run.host, harness_config.run.bind)
+    harness_results.record(f"{_ENVIRONMENT}.reach", reach.to_report())
     yield state.session
     _cleanup(state)
 
