@@ -130,6 +130,7 @@ class HarnessConfig(_Strict):
     budgets: str | None = None
     report: str = "reports/report.json"
     markdown_report: str | None = None
+    baseline: str | None = None  # a report.json that report.md shows each figure's change against
     run: RunConfig
     expect: ExpectConfig = Field(default_factory=ExpectConfig)
     unhealthy: UnhealthyConfig | None = None
@@ -151,6 +152,11 @@ class HarnessConfig(_Strict):
         if self.markdown_report:
             return self.path(self.markdown_report)
         return self.report_path.with_suffix(".md")
+
+    @property
+    def baseline_path(self) -> Path | None:
+        """The baseline report.json for report.md's changes, if any."""
+        return self.path(self.baseline) if self.baseline else None
 
     @property
     def budgets_path(self) -> Path | None:

@@ -18,10 +18,11 @@ from dataclasses import replace
 import pytest
 
 from container_harness.config import HarnessConfig
+from container_harness.load.latency import read_raw_times
 from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult, run_load
 from container_harness.measure.usage import cpu_capacity, limited_by
 from container_harness.measure.usage_sampler import StatsSampler
-from container_harness.report.latency_plot import plot_latency_histogram
+from container_harness.report.latency_plot import plot_latency_histogram, plot_latency_over_time
 from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
 from container_harness.specs import LoadSpec
@@ -63,12 +64,15 @@ def test_load(
     running.container.reload()
     cpus = cpu_capacity(running.container.attrs["HostConfig"], running.container.client.info()["NCPU"])
     _record_bound(harness_results, "load.", sampler.median_cpu_percent, cpus)
-    histogram = plot_latency_histogram(
-        result.response_times_ms,
-        reports / "latency_histogram.png",
-        f"{harness_config.tag}, {load.users} users",
-    )
+    title = f"{harness_config.tag}, {load.users} users"
+    by_endpoint: dict[str, list[float]] = {}
+    for record in result.measured:
+        by_endpoint.setdefault(record.name, []).append(record.response_ms)
+    histogram = plot_latency_histogram(by_endpoint, reports / "latency_histogram.png", title)
     harness_results.record("load.histogram", os.path.relpath(histogram, reports))
+    every = read_raw_times(result.raw_times_path)
+    over_time = plot_latency_over_time(every, load.warmup_s, reports / "latency_over_time.png", title)
+    harness_results.record("load.latency_over_time", os.path.relpath(over_time, reports))
     failures = []
     if result.failures:
         failures.append(f"{result.failures} of the scenario's requests failed (see {result.log_path})")

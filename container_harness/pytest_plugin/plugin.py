@@ -35,6 +35,7 @@ from container_harness.gate.budgets import Budget, load_budgets
 from container_harness.image.inspect import ImageFacts, image_paths, inspect_image
 from container_harness.ownership import Session, new_session
 from container_harness.report import render as report_view
+from container_harness.report.commit import commit_sha
 from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
 from container_harness.run.container import start_container as start_engine_container
@@ -395,6 +396,7 @@ def _report(state: _State) -> dict[str, Any] | None:
     if not any(group != _ENVIRONMENT for group in figures) and not state.results.budgets:
         return None
     environment = {
+        "commit": commit_sha(state.config().root),
         "harness": {
             "started_at": state.started_at.isoformat(timespec="seconds"),
             "wall_s": round(time.monotonic() - state.started, 3),
@@ -410,7 +412,7 @@ def _write_reports(state: _State, rendered: dict[str, Any]) -> None:
     """report.json, report.md, $GITHUB_STEP_SUMMARY and suite-level JUnit properties."""
     config = state.config()
     report_view.write_json(rendered, config.report_path)
-    markdown = report_view.render_markdown(rendered)
+    markdown = report_view.render_markdown(rendered, report_view.read_baseline(config.baseline_path))
     config.markdown_path.parent.mkdir(parents=True, exist_ok=True)
     config.markdown_path.write_text(markdown)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
