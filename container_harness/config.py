@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -37,6 +37,7 @@ class RunConfig(_Strict):
     cpus: float | None = None
     host: str | None = None  # where published ports are reached (default: testcontainers' engine host)
     bind: str | None = None  # where they are published (default: 127.0.0.1 for a loopback host, else 0.0.0.0)
+    network: Literal["host"] | None = None  # "host": no published port, so no docker-proxy in the path
 
 
 class HealthcheckExpect(_Strict):
@@ -109,6 +110,7 @@ class LoadConfig(_Strict):
     container_env: dict[str, str] = Field(default_factory=dict)
     health_floor: bool = False
     locust_reports: bool = False  # keep Locust's own CSV and HTML reports in the reports directory
+    pin_proxy: bool = False  # pin the port's docker-proxy to locust_cpuset, beside the load generator
 
 
 class HarnessConfig(_Strict):
@@ -249,6 +251,7 @@ def run_spec(config: HarnessConfig, **overrides: Any) -> RunSpec:
         "nano_cpus": int(run.cpus * 1e9) if run.cpus else None,
         "host": run.host,
         "bind": run.bind,
+        "network": run.network,
     }
     fields.update({key: value for key, value in overrides.items() if key != "env"})
     fields["env"].update(overrides.get("env", {}))

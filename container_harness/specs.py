@@ -44,6 +44,7 @@ class RunSpec:
     command: list[str] | None = None
     host: str | None = None  # where the published port is reached; None: testcontainers' answer
     bind: str | None = None  # host address the port is published on; None: follows the host
+    network: str | None = None  # "host": the engine host's network, no published port and no docker-proxy
 
 
 @dataclass(frozen=True)

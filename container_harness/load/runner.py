@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +41,7 @@ class LoadResult(LoadStats):
     cpuset: str | None
     raw_times_path: Path
     log_path: Path
+    generator_cpu_percent: float  # Locust's CPU (every process) over the whole run, in % of one core
 
 
 _log = logging.getLogger(__name__)
@@ -99,6 +102,9 @@ def run_load(spec: LoadSpec, host: str, out_dir: Path, locust_reports: bool = Fa
     env = {**os.environ, **spec.env, RAW_TIMES_DIR_ENV: str(raw_times)}
     timeout_s = spec.run_time_s + _GRACE_S
     _log.info("load run started: %s users for %s s against %s", spec.users, spec.run_time_s, host)
+    # Locust's own CPU: what its processes (workers included, reaped by it) used, as this process's children.
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
     with log_path.open("w") as log:
         try:
             finished = subprocess.run(
@@ -109,13 +115,21 @@ def run_load(spec: LoadSpec, host: str, out_dir: Path, locust_reports: bool = Fa
         except subprocess.TimeoutExpired as exc:
             raise _failure(command, log_path, f"did not finish within {timeout_s:.0f} s") from exc
     # Exit code 1 is also Locust's answer to failed requests: those are counted from the raw times instead.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    generator_s = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
+    generator_cpu_percent = generator_s / (time.monotonic() - started) * 100.0
     records = read_raw_times(raw_times)
     if finished.returncode not in (0, 1) or not records:
         raise _failure(command, log_path, f"exited with code {finished.returncode} and recorded no requests")
     stats = summarize(records, spec.warmup_s)
     _log.info("load run ended: %d requests measured, %.1f req/s, p95 %.1f ms", stats.requests, stats.rps, stats.p95_ms)
     return LoadResult(
-        **vars(stats), users=spec.users, cpuset=spec.cpuset, raw_times_path=raw_times, log_path=log_path
+        **vars(stats),
+        users=spec.users,
+        cpuset=spec.cpuset,
+        raw_times_path=raw_times,
+        log_path=log_path,
+        generator_cpu_percent=generator_cpu_percent,
     )
 
 

@@ -196,8 +196,13 @@ def start_container(
 
 
 def _address(container: Container, port: int, reach: Reach, doing: str) -> tuple[str, int]:
-    """Where a just-started container's `port` is reached (ContainerExitedError if it died already)."""
+    """Where a just-started container's `port` is reached (ContainerExitedError if it died already).
+
+    On the host's network the port is the engine host's own: reached at the engine's host, or here.
+    """
     raise_if_exited(container, doing)
+    if container.attrs["HostConfig"]["NetworkMode"] == "host":
+        return reach.host or "127.0.0.1", port
     bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
     if not bindings:
         image = container.attrs["Config"]["Image"]
@@ -212,7 +217,7 @@ def _create_kwargs(
     kwargs: dict[str, Any] = {
         "labels": session.labels(),
         "environment": dict(spec.env),
-        "ports": {f"{spec.port}/tcp": (reach.bind, None)},
+        "ports": {} if spec.network == "host" else {f"{spec.port}/tcp": (reach.bind, None)},
         "volumes": dict(spec.volumes),
         "read_only": spec.read_only,
     }
@@ -224,7 +229,8 @@ def _create_kwargs(
         "cap_drop": spec.cap_drop,
         "security_opt": spec.security_opt,
         "command": spec.command,
-        "network": reach.network,
+        "network_mode": spec.network,
+        "network": None if spec.network else reach.network,
     }
     kwargs.update({key: value for key, value in optional.items() if value is not None})
     if spec.health_interval_s is not None:
