@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from container_harness.errors import ConfigError
-from container_harness.specs import ImageSpec, RunSpec
+from container_harness.specs import ImageSpec, LoadSpec, RunSpec
 
 
 class _Strict(BaseModel):
@@ -111,6 +111,9 @@ class LoadConfig(_Strict):
     health_floor: bool = False
     locust_reports: bool = False  # keep Locust's own CSV and HTML reports in the reports directory
     pin_proxy: bool = False  # pin the port's docker-proxy to locust_cpuset, beside the load generator
+    curve: bool = False  # also measure the latency-throughput curve (test_load_curve, `container-harness curve`)
+    curve_fractions: list[float] = Field(default_factory=lambda: [0.25, 0.5, 0.75, 0.9, 1.0])
+    curve_p99_limit_ms: float | None = None  # the knee's p99 limit; default 3x the p99 at the lowest rate
 
 
 class HarnessConfig(_Strict):
@@ -256,3 +259,20 @@ def run_spec(config: HarnessConfig, **overrides: Any) -> RunSpec:
     fields.update({key: value for key, value in overrides.items() if key != "env"})
     fields["env"].update(overrides.get("env", {}))
     return RunSpec(**fields)
+
+
+def load_spec(config: HarnessConfig, env: dict[str, str] | None = None) -> LoadSpec:
+    """The configured closed-loop load run (the locustfile resolved), with extra environment for Locust."""
+    load = config.load
+    if not load.locustfile:
+        raise ConfigError("load checks need a locustfile: set [tool.harness.load] locustfile")
+    return LoadSpec(
+        locustfile=config.path(load.locustfile),
+        users=load.users,
+        spawn_rate=load.spawn_rate,
+        duration_s=load.duration_s,
+        warmup_s=load.warmup_s,
+        processes=load.processes,
+        cpuset=load.locust_cpuset,
+        env=env or {},
+    )

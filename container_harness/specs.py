@@ -61,6 +61,7 @@ class LoadSpec:
     user_classes: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
+    rate: float | None = None  # paced arrivals, requests per second over all processes; None: closed loop
 
     @property
     def run_time_s(self) -> int:

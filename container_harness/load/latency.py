@@ -4,8 +4,10 @@ Locust's own percentiles are bucketed (rounded to 2 significant digits above 100
 warm-up; these are exact and cover only the measured window.
 
 Raw-times file: one line per request, tab-separated: start (epoch seconds), request name, response time
-(ms), ok (1 or 0). The recorder (container_harness.load.recorder) writes one file per process into the
-directory named by RAW_TIMES_DIR_ENV, so processes never share a file; lines may be in any order.
+(ms), ok (1 or 0), and in paced runs a fifth field, when it was sent: there start is the intended start and
+the response time counts from it. The warm-up and the rate go by when requests were sent. The recorder
+(container_harness.load.recorder) writes one file per process into the directory named by RAW_TIMES_DIR_ENV,
+so processes never share a file; lines may be in any order.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from container_harness.summary import percentile
 # Directory the recorder writes its per-process raw-times files (times-<pid>.tsv) into.
 RAW_TIMES_DIR_ENV = "HARNESS_LOCUST_TIMES_DIR"
 RAW_TIMES_GLOB = "times-*.tsv"
+# Requests per second each Locust process paces its users to (unset: closed loop).
+PACED_RATE_ENV = "HARNESS_PACED_RATE"
 # The percentiles reported per endpoint and overall, with max.
 PERCENTILES = (50, 90, 95, 99)
 
@@ -32,6 +36,12 @@ class RawRequest:
     name: str
     response_ms: float
     ok: bool
+    sent: float | None = None  # when it was sent, if later than start (paced runs: start is the intended one)
+
+    @property
+    def sent_at(self) -> float:
+        """When the request was sent."""
+        return self.start if self.sent is None else self.sent
 
 
 @dataclass(frozen=True)
@@ -79,11 +89,15 @@ def parse_raw_times(lines: Iterable[str], source: str = "raw times") -> list[Raw
             continue
         fields = line.rstrip("\n").split("\t")
         try:
-            start, name, response_ms, ok = fields
-            records.append(RawRequest(float(start), name, float(response_ms), ok == "1"))
+            start, name, response_ms, ok, *sent = fields
+            if len(sent) > 1:
+                raise ValueError("too many fields")
+            records.append(
+                RawRequest(float(start), name, float(response_ms), ok == "1", float(sent[0]) if sent else None)
+            )
         except ValueError as exc:
             raise HarnessError(
-                f"{source} line {number} is not `start<TAB>name<TAB>ms<TAB>ok`: {line.rstrip()!r}"
+                f"{source} line {number} is not `start<TAB>name<TAB>ms<TAB>ok[<TAB>sent]`: {line.rstrip()!r}"
             ) from exc
     return records
 
@@ -112,22 +126,22 @@ def latency(records: list[RawRequest], window_s: float) -> Latency:
 
 
 def summarize(records: list[RawRequest], warmup_s: float) -> LoadStats:
-    """Figures for requests started at least warmup_s after the first one; raises when none are left.
+    """Figures for requests sent at least warmup_s after the first one; raises when none are left.
 
-    rps is the measured requests over the span from the end of the warm-up to the last request's start.
+    rps is the measured requests over the span from the end of the warm-up to the last request's sending.
     """
     if not records:
         raise HarnessError("the load run recorded no requests: did the locustfile write raw times?")
-    first = min(record.start for record in records)
+    first = min(record.sent_at for record in records)
     window_start = first + warmup_s
-    measured = [record for record in records if record.start >= window_start]
+    measured = [record for record in records if record.sent_at >= window_start]
     if not measured:
         raise HarnessError(
             f"no request started after the {warmup_s:g} s warm-up (the run recorded {len(records)}, the "
-            f"last {max(r.start for r in records) - first:.1f} s after the first): lengthen the run or "
+            f"last {max(r.sent_at for r in records) - first:.1f} s after the first): lengthen the run or "
             "shorten the warm-up"
         )
-    window_s = max(record.start for record in measured) - window_start
+    window_s = max(record.sent_at for record in measured) - window_start
     if window_s <= 0:
         raise HarnessError(f"only {len(measured)} request(s) after the warm-up: too few for a rate")
     overall = latency(measured, window_s)

@@ -8,17 +8,25 @@ HARNESS_LOCUST_TIMES_DIR; without that variable it records nothing.
 One file per process, opened by the process that writes it: Locust's `--processes` forks after importing the
 locustfiles, and its distributed workers are separate processes, so no two writers share a file and no line
 can be torn. Lines are buffered and written in batches, and flushed when the test stops and when Locust quits.
+
+Paced runs (HARNESS_PACED_RATE, requests per second for this process): every user class's wait_time is
+replaced by a shared schedule of arrival slots 1/rate apart; a free user takes the next slot and sleeps until
+it. The first request after a slot is recorded from the slot (its intended start), not from when it was sent,
+so when the users fall behind the schedule the wait counts as latency (no coordinated omission).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
+import gevent
 from locust import events
+from locust.env import Environment
 
-from container_harness.load.latency import RAW_TIMES_DIR_ENV
+from container_harness.load.latency import PACED_RATE_ENV, RAW_TIMES_DIR_ENV
 
 _BATCH = 200
 
@@ -32,10 +40,11 @@ class PerProcessTimes:
         self._fd = -1
         self._lines: list[str] = []
 
-    def add(self, start: float, name: str, response_ms: float, ok: bool) -> None:
+    def add(self, start: float, name: str, response_ms: float, ok: bool, sent: float | None = None) -> None:
         """Buffer one request; a tab or newline in the name would break the line, so they become spaces."""
         clean = name.replace("\t", " ").replace("\n", " ")
-        self._lines.append(f"{start:.6f}\t{clean}\t{response_ms:.3f}\t{int(ok)}\n")
+        late = "" if sent is None else f"\t{sent:.6f}"
+        self._lines.append(f"{start:.6f}\t{clean}\t{response_ms:.3f}\t{int(ok)}{late}\n")
         if len(self._lines) >= _BATCH:
             self.flush()
 
@@ -52,15 +61,48 @@ class PerProcessTimes:
         self._lines = []
 
 
-def _install(directory: Path) -> PerProcessTimes:
-    """Register the recorder on Locust's events."""
+class Schedule:
+    """Arrival slots `1 / rate` seconds apart from the first claim on, and each user greenlet's current slot."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate
+        self._next: float | None = None
+        self.intended: dict[object, float] = {}
+
+    def wait(self, *_: object) -> float:
+        """A wait_time: claim the next slot for this greenlet and return the seconds until it (0 when late)."""
+        now = time.time()
+        slot = now if self._next is None else self._next
+        self._next = slot + self._interval
+        self.intended[gevent.getcurrent()] = slot
+        return max(0.0, slot - now)
+
+    def start_of(self, start_time: float) -> float:
+        """The intended start of the request this greenlet just made (its actual start after the first one)."""
+        return self.intended.pop(gevent.getcurrent(), start_time)
+
+
+def _install(directory: Path, rate: float | None) -> PerProcessTimes:
+    """Register the recorder (and the schedule of a paced run) on Locust's events."""
     times = PerProcessTimes(directory)
+    schedule = Schedule(rate) if rate else None
+
+    @events.init.add_listener
+    def _pace(environment: Environment, **_: Any) -> None:
+        if schedule is not None:
+            for user_class in environment.user_classes:
+                user_class.wait_time = schedule.wait
 
     @events.request.add_listener
     def _record(
         name: str, response_time: float, exception: Exception | None, start_time: float, **_: Any
     ) -> None:
-        times.add(start_time, name, response_time, exception is None)
+        if schedule is None:
+            times.add(start_time, name, response_time, exception is None)
+            return
+        start = min(schedule.start_of(start_time), start_time)
+        lag_ms = (start_time - start) * 1000.0
+        times.add(start, name, response_time + lag_ms, exception is None, start_time)
 
     @events.test_stop.add_listener
     def _flush_on_stop(**_: Any) -> None:
@@ -74,4 +116,4 @@ def _install(directory: Path) -> PerProcessTimes:
 
 
 if os.environ.get(RAW_TIMES_DIR_ENV):
-    _install(Path(os.environ[RAW_TIMES_DIR_ENV]))
+    _install(Path(os.environ[RAW_TIMES_DIR_ENV]), float(os.environ.get(PACED_RATE_ENV) or 0) or None)

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from container_harness.errors import LoadRunError, format_tail
-from container_harness.load.latency import RAW_TIMES_DIR_ENV, LoadStats, read_raw_times, summarize
+from container_harness.load.latency import (
+    PACED_RATE_ENV,
+    RAW_TIMES_DIR_ENV,
+    LoadStats,
+    read_raw_times,
+    summarize,
+)
 from container_harness.specs import LoadSpec
 
 # A path, not an import: importing anything under locust here would monkey-patch this process (see above).
@@ -100,8 +106,11 @@ def run_load(spec: LoadSpec, host: str, out_dir: Path, locust_reports: bool = Fa
     raw_times.mkdir()
     command = locust_command(spec, host, out_dir if locust_reports else None)
     env = {**os.environ, **spec.env, RAW_TIMES_DIR_ENV: str(raw_times)}
+    if spec.rate is not None:
+        env[PACED_RATE_ENV] = f"{spec.rate / spec.processes:.6f}"
     timeout_s = spec.run_time_s + _GRACE_S
-    _log.info("load run started: %s users for %s s against %s", spec.users, spec.run_time_s, host)
+    pace = "closed loop" if spec.rate is None else f"paced at {spec.rate:.1f} req/s"
+    _log.info("load run started: %s users, %s, for %s s against %s", spec.users, pace, spec.run_time_s, host)
     # Locust's own CPU: what its processes (workers included, reaped by it) used, as this process's children.
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()

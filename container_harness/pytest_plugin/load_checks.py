@@ -19,8 +19,10 @@ from dataclasses import replace
 
 import pytest
 
-from container_harness.config import HarnessConfig
+from container_harness.config import HarnessConfig, load_spec
+from container_harness.errors import ConfigError
 from container_harness.load.bounded import BoundedRun, bounded_run
+from container_harness.load.curve import measure_curve
 from container_harness.load.latency import read_raw_times
 from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult
 from container_harness.report.latency_plot import plot_latency_histogram, plot_latency_over_time
@@ -38,21 +40,10 @@ def test_load(
 ) -> None:
     """The configured scenario runs without a failed request; latency, throughput and resources recorded."""
     load = harness_config.load
-    if not load.locustfile:
-        pytest.fail("load checks need a locustfile: set [tool.harness.load] locustfile", pytrace=False)
+    spec = _spec(harness_config)
     pinning = {"cpuset": load.container_cpuset} if load.container_cpuset else {}
     running = start_container(env=load.container_env, **pinning)
     reports = harness_config.report_path.parent
-    spec = LoadSpec(
-        locustfile=harness_config.path(load.locustfile),
-        users=load.users,
-        spawn_rate=load.spawn_rate,
-        duration_s=load.duration_s,
-        warmup_s=load.warmup_s,
-        processes=load.processes,
-        cpuset=load.locust_cpuset,
-        env={HEALTH_PATH_ENV: harness_config.run.health_path},
-    )
     run = bounded_run(
         running,
         spec,
@@ -97,6 +88,34 @@ def test_load(
             failures.append(f"{floor.failures} health requests failed (see {floor.log_path})")
     assert run.samples, f"no stats samples from {running.container.name} during the load run"
     assert not failures, "; ".join(failures)
+
+
+@pytest.mark.container
+@pytest.mark.harness_load
+def test_load_curve(
+    harness_config: HarnessConfig, start_container: Callable[..., RunningContainer], harness_results: Results
+) -> None:
+    """The latency-throughput curve: capacity, then paced rates; the knee and the PNG land in the report.
+
+    Not in __all__ (it takes several load runs): import it, or set load.curve for the plugin to collect it.
+    """
+    load = harness_config.load
+    spec = _spec(harness_config)
+    pinning = {"cpuset": load.container_cpuset} if load.container_cpuset else {}
+    running = start_container(env=load.container_env, **pinning)
+    reports = harness_config.report_path.parent
+    figures, png = measure_curve(running, spec, load, reports, str(harness_config.tag))
+    harness_results.record("load.curve", figures)
+    harness_results.record("load.curve_png", os.path.relpath(png, reports))
+    assert not [p for p in figures["points"] if p["errors"]], f"requests failed on the curve: {figures['points']}"
+
+
+def _spec(config: HarnessConfig) -> LoadSpec:
+    """The configured load run, or a failure naming the missing locustfile."""
+    try:
+        return load_spec(config, {HEALTH_PATH_ENV: config.run.health_path})
+    except ConfigError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def _record(results: Results, result: LoadResult) -> None:

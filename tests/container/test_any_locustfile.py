@@ -5,6 +5,9 @@ The tiny service (busybox httpd) serves a static file ("fast") and a CGI script 
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,24 +31,31 @@ WARMUP_S = 1.0
 
 
 @pytest.fixture(scope="module")
-def tiny_url() -> Iterator[str]:
-    """URL of a running tiny service, built on a base of its own; everything is removed at the end."""
+def tiny_base() -> Iterator[tuple[Session, str]]:
+    """A session and a base of its own for the tiny image (made by its provider); all removed at the end."""
     session: Session = new_session(connect())
     try:
         base = f"harness-test/busybox:{session.id}"
         session.track_image(base)
-        spec = ImageSpec(
-            dockerfile=TINY / "Dockerfile",
-            context=TINY,
-            tag=f"harness-test/tiny-load:{session.id}",
-            build_args={"BASE_IMAGE": base},
-            base_provider=f'sh {TINY / "provide_base.sh"} "$HARNESS_BASE_IMAGE"',
-        )
-        image = build_current(session, spec).image_id
-        with start_container(session, image, RunSpec(port=8080, health_path="/healthz")) as running:
-            yield running.url()
+        subprocess.run(["sh", str(TINY / "provide_base.sh"), base], check=True, capture_output=True, timeout=300)
+        yield session, base
     finally:
         session.cleanup()
+
+
+@pytest.fixture(scope="module")
+def tiny_url(tiny_base: tuple[Session, str]) -> Iterator[str]:
+    """URL of a running tiny service."""
+    session, base = tiny_base
+    spec = ImageSpec(
+        dockerfile=TINY / "Dockerfile",
+        context=TINY,
+        tag=f"harness-test/tiny-load:{session.id}",
+        build_args={"BASE_IMAGE": base},
+    )
+    image = build_current(session, spec).image_id
+    with start_container(session, image, RunSpec(port=8080, health_path="/healthz")) as running:
+        yield running.url()
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +93,60 @@ def test_each_locust_process_writes_its_own_file_and_locusts_reports_are_kept(re
     out = result.raw_times_path.parent
     assert (out / "locust_stats.csv").is_file()
     assert (out / "locust.html").is_file()
+
+
+def test_a_paced_run_counts_latency_from_the_intended_start(tiny_url: str, tmp_path: Path) -> None:
+    """One user asked for 60 req/s of a 30 ms endpoint falls ever further behind its schedule: measured from
+    the intended start the latency grows far past 30 ms, while each response itself still takes about 30 ms."""
+    locustfile = FIXTURES / "locustfiles" / "slow_only.py"
+    paced = run_load(LoadSpec(locustfile, users=1, spawn_rate=1, duration_s=3, warmup_s=0.5, rate=60.0), tiny_url,
+                     tmp_path / "paced")
+    assert paced.rps < 45  # it cannot keep up: at most one request per ~30 ms
+    assert paced.p50_ms > 200  # behind by more than a second half way through the run
+    assert paced.max_ms > 1000
+    gentle = run_load(LoadSpec(locustfile, users=1, spawn_rate=1, duration_s=3, warmup_s=0.5, rate=10.0), tiny_url,
+                      tmp_path / "gentle")
+    assert 8 < gentle.rps < 12  # the schedule replaced the locustfile's 0.5-1 s think time
+    assert 30 <= gentle.p50_ms < 100
+
+
+CURVE_CONFIG = """
+dockerfile = "{tiny}/Dockerfile"
+context = "{tiny}"
+tag = "{tag}"
+build_args = {{ BASE_IMAGE = "{base}" }}
+[run]
+port = 8080
+health_path = "/healthz"
+[load]
+locustfile = "{locustfile}"
+users = 4
+duration_s = 2
+warmup_s = 0.5
+curve_fractions = [0.5, 1.0]
+"""
+
+
+def test_the_curve_command_measures_capacity_paced_rates_and_the_knee(
+    tiny_base: tuple[Session, str], tmp_path: Path
+) -> None:
+    session, base = tiny_base
+    config = tmp_path / "harness.toml"
+    tag = f"harness-test/tiny-curve:{session.id}"
+    config.write_text(CURVE_CONFIG.format(tiny=TINY, tag=tag, base=base, locustfile=LOCUSTFILE))
+    done = subprocess.run(
+        [sys.executable, "-m", "container_harness", "curve", "--config", str(config), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    curve = json.loads((tmp_path / "curve.json").read_text())
+    assert [point["fraction"] for point in curve["points"]] == [0.5, 1.0]
+    half = curve["points"][0]
+    assert half["offered_rps"] == pytest.approx(curve["capacity_rps"] / 2, rel=0.01)
+    assert half["achieved_rps"] == pytest.approx(half["offered_rps"], rel=0.25)
+    assert all(point["errors"] == 0 for point in curve["points"])
+    assert curve["knee_rps"] in [point["offered_rps"] for point in curve["points"]]
+    assert (tmp_path / "latency_curve.png").stat().st_size > 0
+    assert "knee" in done.stdout

@@ -95,3 +95,14 @@ def test_a_directory_of_per_process_files_is_read_whole(tmp_path: Path) -> None:
     (tmp_path / "times-2.tsv").write_text(_line(1.5, 3.0))
     (tmp_path / "other.log").write_text("not raw times\n")
     assert sorted(r.response_ms for r in read_raw_times(tmp_path)) == [1.0, 2.0, 3.0]
+
+
+def test_paced_lines_keep_when_they_were_sent_and_the_rate_follows_it() -> None:
+    # Intended every 10 ms from t=0, but each was sent 20 ms apart: the rate is the sent one, the latency the
+    # intended one's (it grows with the backlog).
+    lines = [f"{i * 0.01:.6f}\t/x\t{20.0 + i * 10.0:.3f}\t1\t{i * 0.02:.6f}\n" for i in range(101)]
+    records = parse_raw_times(lines)
+    assert records[1].sent == 0.02
+    stats = summarize(records, warmup_s=0.0)
+    assert stats.rps == pytest.approx(101 / 2.0)
+    assert stats.max_ms == 1020.0
