@@ -1,5 +1,6 @@
 """A load run with everything that can bound it measured beside it: the container's CPU (stats stream), the
-load generator's (Locust's processes) and Docker's port proxy's (/proc), and the verdict of which one did."""
+load generator's (Locust's processes), Docker's port proxy's and the whole machine's (/proc), and the verdict
+of which one did."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from container_harness.errors import LoadRunError
 from container_harness.load.runner import LoadResult, run_load
+from container_harness.measure.host_cpu import HostCpu
 from container_harness.measure.proxy import ProxyCpu, pin
 from container_harness.measure.usage import cpu_capacity, cpuset_cpus, limited_by
 from container_harness.measure.usage_sampler import StatsSampler
@@ -29,6 +31,7 @@ class BoundedRun:
     samples: int
     generator_cpu_percent: float
     proxy_cpu_percent: float | None  # None: no docker-proxy visible for the port
+    host_busy: float | None  # share of all the machine's CPUs busy during the run (anyone's work)
     cpu_saturation: float
     limited_by: str
 
@@ -54,7 +57,7 @@ def bounded_run(
                 "network host, or the engine's userland proxy is off); unset load.pin_proxy"
             )
         pin(proxy.pids, cpuset_cpus(spec.cpuset))
-    with StatsSampler(running.container, doing) as sampler, proxy:
+    with StatsSampler(running.container, doing) as sampler, proxy, HostCpu() as host:
         result = run_load(spec, running.url(), out_dir, locust_reports=locust_reports)
     running.container.reload()
     cpus = cpu_capacity(running.container.attrs["HostConfig"], running.container.client.info()["NCPU"])
@@ -63,14 +66,16 @@ def bounded_run(
         saturation,
         generator_saturation=result.generator_cpu_percent / (100.0 * spec.processes),
         proxy_saturation=None if proxy.percent is None else proxy.percent / 100.0,
+        host_saturation=host.saturation,
     )
     _log.info(
-        "load bound by %s: container %.0f %% of %g CPUs, generator %.0f %%, proxy %s",
+        "load bound by %s: container %.0f %% of %g CPUs, generator %.0f %%, proxy %s, machine %.0f %% busy",
         bound,
         sampler.median_cpu_percent,
         cpus,
         result.generator_cpu_percent,
         "not visible" if proxy.percent is None else f"{proxy.percent:.0f} %",
+        (host.saturation or 0.0) * 100,
     )
     return BoundedRun(
         result=result,
@@ -79,6 +84,7 @@ def bounded_run(
         samples=len(sampler.samples),
         generator_cpu_percent=result.generator_cpu_percent,
         proxy_cpu_percent=proxy.percent,
+        host_busy=host.saturation,
         cpu_saturation=saturation,
         limited_by=bound,
     )

@@ -41,6 +41,7 @@ class CurvePoint:
     errors: int
     requests: int
     container_cpu_percent: float
+    machine_busy: float | None
     limited_by: str
 
     def to_report(self) -> dict[str, Any]:
@@ -55,6 +56,7 @@ class CurvePoint:
             "errors": self.errors,
             "requests": self.requests,
             "container_cpu_percent": round(self.container_cpu_percent, 1),
+            "machine_busy": None if self.machine_busy is None else round(self.machine_busy, 3),
             "limited_by": self.limited_by,
         }
 
@@ -75,6 +77,7 @@ class Curve:
             "capacity_users": self.capacity.result.users,
             "capacity_p99_ms": round(self.capacity.result.p99_ms, 3),
             "capacity_limited_by": self.capacity.limited_by,
+            "capacity_machine_busy": self.capacity.host_busy,
             "p99_limit_ms": round(self.p99_limit_ms, 3),
             "knee_rps": None if self.knee is None else round(self.knee.offered_rps, 1),
             "knee_fraction": None if self.knee is None else self.knee.fraction,
@@ -108,7 +111,9 @@ def run_curve(
     for fraction in fractions:
         rate = fraction * capacity.result.rps
         _log.info("curve: %.0f %% of capacity, %.1f req/s", fraction * 100, rate)
-        paced = replace(spec, rate=rate, users=spec.users * _PACED_USERS_FACTOR)
+        # All users at once: while they spawn the schedule already runs, and a backlog made then never clears.
+        users = spec.users * _PACED_USERS_FACTOR
+        paced = replace(spec, rate=rate, users=users, spawn_rate=float(users))
         run = bounded_run(
             running, paced, out_dir / f"rate-{fraction:g}", f"holding {rate:.1f} req/s", pin_proxy=pin_proxy
         )
@@ -123,6 +128,7 @@ def run_curve(
                 errors=run.result.failures,
                 requests=run.result.requests,
                 container_cpu_percent=run.container_cpu_percent,
+                machine_busy=run.host_busy,
                 limited_by=run.limited_by,
             )
         )

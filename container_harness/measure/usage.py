@@ -65,27 +65,35 @@ def cpu_capacity(host_config: dict[str, Any], engine_cpus: int) -> float:
     return min(limits)
 
 
+_MACHINE_BUSY = 0.9
+
+
 def limited_by(
     cpu_saturation: float,
     saturated: float = 0.8,
     *,
     generator_saturation: float | None = None,
     proxy_saturation: float | None = None,
+    host_saturation: float | None = None,
 ) -> str:
-    """What bound a load run: "service", "proxy" or "client".
+    """What bound a load run: "service", "proxy", "machine" or "client".
 
     "service" when the container used `saturated` of its CPUs or more. Otherwise "proxy" when docker-proxy used
     `saturated` of a core or more and at least as much as the load generator of its own ceiling, so the
     userland proxy between them set the pace; otherwise "client": the load generator (its CPU, when its
     saturation says so, or its number of users in a closed loop) set the throughput, which is then a floor of
-    what the service can do. Saturations are fractions of what each may use: the container's CPUs, one core
-    per Locust process, one core for the proxy.
+    what the service can do. "machine" when none of the three was saturated but the machine's CPUs were (at
+    least 0.9 busy): other processes took the CPU, as on a shared machine. Saturations are fractions of what
+    each may use: the container's CPUs, one core per Locust process, one core for the proxy, all the host's.
     """
     if cpu_saturation >= saturated:
         return "service"
     proxy = proxy_saturation or 0.0
-    if proxy >= saturated and proxy >= (generator_saturation or 0.0):
+    generator = generator_saturation or 0.0
+    if proxy >= saturated and proxy >= generator:
         return "proxy"
+    if generator < saturated and (host_saturation or 0.0) >= _MACHINE_BUSY:
+        return "machine"
     return "client"
 
 

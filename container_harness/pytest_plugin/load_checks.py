@@ -140,4 +140,6 @@ def _record_bound(results: Results, prefix: str, run: BoundedRun) -> None:
     results.record(f"{prefix}generator_cpu_percent", round(run.generator_cpu_percent, 1), unit="%")
     proxy = "not visible" if run.proxy_cpu_percent is None else round(run.proxy_cpu_percent, 1)
     results.record(f"{prefix}proxy_cpu_percent", proxy, unit="%")
+    if run.host_busy is not None:
+        results.record(f"{prefix}machine_busy", round(run.host_busy, 3))
     results.record(f"{prefix}limited_by", run.limited_by)

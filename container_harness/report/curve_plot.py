@@ -1,4 +1,5 @@
-"""The latency-throughput curve as a PNG: p50/p95/p99 against the achieved rate, the knee and capacity marked."""
+"""The latency-throughput curve as a PNG: p50/p95/p99 against the offered rate (what the run controls), each
+point labelled with the rate achieved, the knee and the closed-loop capacity marked."""
 
 from __future__ import annotations
 
@@ -22,12 +23,13 @@ def plot_curve(curve: Mapping[str, Any], path: Path, title: str) -> Path:
         raise ValueError("a curve needs at least one point")
     figure, axes = plt.subplots(figsize=(8, 5), dpi=100)
     try:
-        achieved = [p["achieved_rps"] for p in points]
+        offered = [p["offered_rps"] for p in points]
         for key, label, colour in _LINES:
-            axes.plot(achieved, [p[key] for p in points], marker="o", color=colour, label=label)
+            axes.plot(offered, [p[key] for p in points], marker="o", color=colour, label=label)
         for p in points:
-            where = (p["achieved_rps"], p["p99_ms"])
-            axes.annotate(f"{p['fraction']:.0%}", where, fontsize=7, xytext=(3, 4), textcoords="offset points")
+            where = (p["offered_rps"], p["p99_ms"])
+            text = f"{p['fraction']:.0%}: {p['achieved_rps']:.0f} achieved"
+            axes.annotate(text, where, fontsize=7, xytext=(-20, 6), textcoords="offset points")
         limit = curve["p99_limit_ms"]
         axes.axhline(limit, color="grey", linestyle=":", label=f"p99 limit {limit:.1f} ms")
         capacity = f"closed-loop capacity {curve['capacity_rps']:.0f} req/s"
@@ -36,7 +38,7 @@ def plot_curve(curve: Mapping[str, Any], path: Path, title: str) -> Path:
             knee = f"knee {curve['knee_rps']:.0f} req/s offered"
             axes.axvline(curve["knee_rps"], color="tab:purple", linewidth=2, alpha=0.5, label=knee)
         axes.set_yscale("log")
-        axes.set_xlabel("achieved rate (req/s); labels: offered share of capacity")
+        axes.set_xlabel("offered rate (req/s, paced); labels: share of capacity and rate achieved")
         axes.set_ylabel("latency from intended start (ms, log scale)")
         axes.set_title(title, fontsize=10)
         axes.legend(fontsize=8)

@@ -121,3 +121,9 @@ def test_the_proxy_or_the_generator_is_named_when_the_service_had_cpu_to_spare(
     service: float, generator: float, proxy: float | None, bound: str
 ) -> None:
     assert limited_by(service, generator_saturation=generator, proxy_saturation=proxy) == bound
+
+
+def test_a_busy_machine_is_named_when_none_of_ours_was_saturated() -> None:
+    assert limited_by(0.13, generator_saturation=0.12, proxy_saturation=0.0, host_saturation=0.97) == "machine"
+    assert limited_by(0.13, generator_saturation=0.95, host_saturation=0.97) == "client"
+    assert limited_by(0.85, host_saturation=1.0) == "service"
