@@ -16,7 +16,10 @@ Environment (all optional):
     LOCUST_SEED            seed of the payload pool (default 20240601)
     HARNESS_LOAD_SCENARIO  "predict" (default) or "health"
     HARNESS_HEALTH_PATH    path of the health endpoint (default /health)
-    HARNESS_LOCUST_TIMES   file to append one line per request to: start (epoch s), name, ms, ok (1/0)
+
+Only traffic: the harness loads its recorder (container_harness/load/recorder.py) beside this file for exact
+percentiles; by hand: locust -f container_harness/load/recorder.py,benchmarks/locustfile.py with
+HARNESS_LOCUST_TIMES_DIR set.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from locust import FastHttpUser, constant, events, task
+from locust import FastHttpUser, constant, task
 
 HERE = Path(__file__).resolve().parent
 METADATA = Path(
@@ -40,7 +43,6 @@ BATCH_SIZE = int(os.environ.get("LOCUST_BATCH_SIZE", "50"))
 SEED = int(os.environ.get("LOCUST_SEED", "20240601"))
 SCENARIO = os.environ.get("HARNESS_LOAD_SCENARIO", "predict")
 HEALTH_PATH = os.environ.get("HARNESS_HEALTH_PATH", "/health")
-TIMES_FILE = os.environ.get("HARNESS_LOCUST_TIMES")
 POOL_SIZE = 2000
 
 NON_NEGATIVE = ("lagging_reactive_power", "leading_reactive_power", "co2")
@@ -108,42 +110,6 @@ def _load_pool() -> list[dict[str, Any]]:
 
 
 POOL = _load_pool()
-
-
-class TimesFile:
-    """Appends a line per request; whole lines per os.write on an O_APPEND file, so processes can share it."""
-
-    def __init__(self, path: str) -> None:
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._lines: list[str] = []
-
-    def add(self, start: float, name: str, response_ms: float, ok: bool) -> None:
-        self._lines.append(f"{start:.6f}\t{name}\t{response_ms:.3f}\t{int(ok)}\n")
-        if len(self._lines) >= 100:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._lines:
-            os.write(self._fd, "".join(self._lines).encode())
-            self._lines = []
-
-
-if TIMES_FILE:
-    _times = TimesFile(TIMES_FILE)
-
-    @events.request.add_listener
-    def _record(
-        name: str, response_time: float, exception: Exception | None, start_time: float, **_: Any
-    ) -> None:
-        _times.add(start_time, name, response_time, exception is None)
-
-    @events.test_stop.add_listener
-    def _flush_on_stop(**_: Any) -> None:
-        _times.flush()
-
-    @events.quitting.add_listener
-    def _flush_on_quit(**_: Any) -> None:
-        _times.flush()
 
 
 class ApiUser(FastHttpUser):

@@ -1,4 +1,5 @@
-"""The `container-harness` command: `compare` (the regression gate) and `summary` (Markdown of a report).
+"""The `container-harness` command: `compare` (the regression gate), `summary` (Markdown of a report) and
+`curve` (the latency-throughput curve of the configured image).
 
 Exit codes: 0 ok, 1 regression, 2 unreadable input or wrong usage.
 """
@@ -104,4 +105,27 @@ def _parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="print a report as Markdown (for $GITHUB_STEP_SUMMARY)")
     summary.add_argument("report", type=Path, help="report.json")
     summary.set_defaults(run=_summary)
+    curve = commands.add_parser("curve", help="build the configured image and measure its latency-throughput curve")
+    curve.add_argument("--config", type=Path, help="harness TOML (default: ./pyproject.toml [tool.harness])")
+    curve.add_argument("--out", type=Path, help="directory for curve.json and the PNG (default: the report's)")
+    curve.set_defaults(run=_curve)
     return parser
+
+
+def _curve(args: argparse.Namespace) -> int:
+    from container_harness.load.curve_job import curve_job  # engine and Locust parts only for this command
+
+    figures = curve_job(Path.cwd(), args.config, args.out)
+    console = Console()
+    console.print(
+        f"capacity {figures['capacity_rps']} req/s ({figures['capacity_users']} users, closed loop); "
+        f"knee {figures['knee_rps']} req/s (p99 <= {figures['p99_limit_ms']} ms)"
+    )
+    for point in figures["points"]:
+        console.print(
+            f"{point['fraction']:>5.0%} offered {point['offered_rps']:>8} achieved {point['achieved_rps']:>8} "
+            f"p50 {point['p50_ms']:>8} p95 {point['p95_ms']:>8} p99 {point['p99_ms']:>8} ms "
+            f"errors {point['errors']} cpu {point['container_cpu_percent']} % {point['limited_by']}",
+            highlight=False,
+        )
+    return EXIT_OK

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from container_harness.errors import ConfigError
-from container_harness.specs import ImageSpec, RunSpec
+from container_harness.specs import ImageSpec, LoadSpec, RunSpec
 
 
 class _Strict(BaseModel):
@@ -37,6 +37,9 @@ class RunConfig(_Strict):
     cpuset: str | None = None
     mem_limit: str | None = None
     cpus: float | None = None
+    host: str | None = None  # where published ports are reached (default: testcontainers' engine host)
+    bind: str | None = None  # where they are published (default: 127.0.0.1 for a loopback host, else 0.0.0.0)
+    network: Literal["host"] | None = None  # "host": no published port, so no docker-proxy in the path
 
 
 class HealthcheckExpect(_Strict):
@@ -108,6 +111,11 @@ class LoadConfig(_Strict):
     locust_cpuset: str | None = None
     container_env: dict[str, str] = Field(default_factory=dict)
     health_floor: bool = False
+    locust_reports: bool = False  # keep Locust's own CSV and HTML reports in the reports directory
+    pin_proxy: bool = False  # pin the port's docker-proxy to locust_cpuset, beside the load generator
+    curve: bool = False  # also measure the latency-throughput curve (test_load_curve, `container-harness curve`)
+    curve_fractions: list[float] = Field(default_factory=lambda: [0.25, 0.5, 0.75, 0.9, 1.0])
+    curve_p99_limit_ms: float | None = None  # the knee's p99 limit; default 3x the p99 at the lowest rate
 
 
 class HarnessConfig(_Strict):
@@ -132,6 +140,7 @@ class HarnessConfig(_Strict):
     budgets: str | None = None
     report: str = "reports/report.json"
     markdown_report: str | None = None
+    baseline: str | None = None  # a report.json that report.md shows each figure's change against
     run: RunConfig
     expect: ExpectConfig = Field(default_factory=ExpectConfig)
     unhealthy: UnhealthyConfig | None = None
@@ -155,6 +164,11 @@ class HarnessConfig(_Strict):
         if self.markdown_report:
             return self.path(self.markdown_report)
         return self.report_path.with_suffix(".md")
+
+    @property
+    def baseline_path(self) -> Path | None:
+        """The baseline report.json for report.md's changes, if any."""
+        return self.path(self.baseline) if self.baseline else None
 
     @property
     def budgets_path(self) -> Path | None:
@@ -245,7 +259,27 @@ def run_spec(config: HarnessConfig, **overrides: Any) -> RunSpec:
         "cpuset": run.cpuset,
         "mem_limit": run.mem_limit,
         "nano_cpus": int(run.cpus * 1e9) if run.cpus else None,
+        "host": run.host,
+        "bind": run.bind,
+        "network": run.network,
     }
     fields.update({key: value for key, value in overrides.items() if key != "env"})
     fields["env"].update(overrides.get("env", {}))
     return RunSpec(**fields)
+
+
+def load_spec(config: HarnessConfig, env: dict[str, str] | None = None) -> LoadSpec:
+    """The configured closed-loop load run (the locustfile resolved), with extra environment for Locust."""
+    load = config.load
+    if not load.locustfile:
+        raise ConfigError("load checks need a locustfile: set [tool.harness.load] locustfile")
+    return LoadSpec(
+        locustfile=config.path(load.locustfile),
+        users=load.users,
+        spawn_rate=load.spawn_rate,
+        duration_s=load.duration_s,
+        warmup_s=load.warmup_s,
+        processes=load.processes,
+        cpuset=load.locust_cpuset,
+        env=env or {},
+    )

@@ -9,6 +9,7 @@ __all__ = [
     "BuildError",
     "ConfigError",
     "ContainerExitedError",
+    "DockerfileError",
     "EngineUnavailableError",
     "GateInputError",
     "HarnessError",
@@ -61,6 +62,12 @@ class BaseImageMissingError(HarnessError):
     """A base image named by a FROM line is not on the engine and the harness never pulls."""
 
     hint = "pull or load the base image, or set base_provider to a script that provides it"
+
+
+class DockerfileError(HarnessError):
+    """A Dockerfile's FROM lines cannot be resolved to base images."""
+
+    hint = "give the ARG a default on its ARG line or pass it as a build arg (`${VAR:-default}` is not expanded)"
 
 
 class BuildError(HarnessError):

@@ -42,6 +42,9 @@ class RunSpec:
     cap_drop: list[str] | None = None
     security_opt: list[str] | None = None
     command: list[str] | None = None
+    host: str | None = None  # where the published port is reached; None: testcontainers' answer
+    bind: str | None = None  # host address the port is published on; None: follows the host
+    network: str | None = None  # "host": the engine host's network, no published port and no docker-proxy
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class LoadSpec:
     user_classes: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
+    rate: float | None = None  # paced arrivals, requests per second over all processes; None: closed loop
 
     @property
     def run_time_s(self) -> int:

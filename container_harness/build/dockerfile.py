@@ -1,14 +1,26 @@
-"""Which base images a Dockerfile needs, with ARG defaults and build-arg overrides applied (no Docker)."""
+"""Which base images a Dockerfile needs, with ARG defaults and build-arg overrides applied (no Docker).
+
+dockerfile-parse reads the file (line continuations, `# escape=`, several `ARG`s on one line, quotes) and
+expands the global ARGs in each FROM; this module only follows `FROM <stage>` chains and names the ARG a base
+image came from, so a provider's image can be passed back as that build arg.
+"""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_VARIABLE = re.compile(
-    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
-)
+from dockerfile_parse import DockerfileParser
+from dockerfile_parse.parser import image_from
+
+from container_harness.errors import DockerfileError
+
+# A variable reference in a FROM word: what `BaseRef.arg` names (dockerfile-parse expands, but never says which).
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+# Left over after expansion when a FROM word used a form dockerfile-parse does not expand (`${VAR:-default}`).
+_UNEXPANDED = re.compile(r"[${}]")
 
 
 @dataclass(frozen=True)
@@ -17,30 +29,6 @@ class BaseRef:
 
     image: str
     arg: str | None
-
-
-def _instructions(dockerfile_text: str) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs with line continuations joined and comments dropped."""
-    result: list[tuple[str, str]] = []
-    pending = ""
-    for raw in dockerfile_text.splitlines():
-        line = raw.strip()
-        if not pending and (not line or line.startswith("#")):
-            continue
-        if pending and line.startswith("#"):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        full = (pending + line).strip()
-        pending = ""
-        if full:
-            keyword, _, rest = full.partition(" ")
-            result.append((keyword.upper(), rest.strip()))
-    if pending.strip():
-        keyword, _, rest = pending.strip().partition(" ")
-        result.append((keyword.upper(), rest.strip()))
-    return result
 
 
 def base_images(dockerfile_text: str, build_args: Mapping[str, str]) -> list[BaseRef]:
@@ -66,46 +54,22 @@ def final_base_image(
 
 
 def _stages(dockerfile_text: str, build_args: Mapping[str, str]) -> list[tuple[str | None, BaseRef | None]]:
-    """Per FROM line: the stage's name and the external image it rests on (a parent stage's, if built on one).
-
-    None as the image means scratch.
-    """
-    global_args: dict[str, str] = {}
+    """Per FROM line: the stage's name (lower case) and the external image it rests on (a parent stage's, if
+    built on one); None as the image means scratch."""
+    parser = DockerfileParser(fileobj=io.BytesIO(dockerfile_text.encode()), build_args=dict(build_args))
+    froms = [image_from(item["value"]) for item in parser.structure if item["instruction"] == "FROM"]
+    written = [(image, stage) for image, stage in froms if image is not None]
     stages: list[tuple[str | None, BaseRef | None]] = []
     named: dict[str, BaseRef | None] = {}
-    seen_from = False
-    for keyword, rest in _instructions(dockerfile_text):
-        if keyword == "ARG" and not seen_from:
-            name, has_default, default = rest.partition("=")
-            name = name.strip()
-            global_args[name] = build_args.get(name, default.strip().strip("\"'") if has_default else "")
-        elif keyword == "FROM":
-            seen_from = True
-            words = [word for word in rest.split() if not word.startswith("--")]
-            if not words:
-                continue
-            image, arg = _substitute(words[0], global_args)
-            if image.lower() in named:
-                ref = named[image.lower()]
-            else:
-                ref = None if image == "scratch" else BaseRef(image=image, arg=arg)
-            stage = words[2].lower() if len(words) >= 3 and words[1].upper() == "AS" else None
-            if stage:
-                named[stage] = ref
-            stages.append((stage, ref))
+    for (raw, stage), image in zip(written, parser.parent_images, strict=True):
+        if _UNEXPANDED.search(image):
+            raise DockerfileError(f"cannot resolve the base image of `FROM {raw}`: it expands to {image!r}")
+        if image.lower() in named:
+            ref = named[image.lower()]
+        else:
+            variables = _VARIABLE.findall(raw)
+            ref = None if image == "scratch" else BaseRef(image, variables[0] if len(variables) == 1 else None)
+        if stage:
+            named[stage.lower()] = ref
+        stages.append((stage.lower() if stage else None, ref))
     return stages
-
-
-def _substitute(word: str, variables: Mapping[str, str]) -> tuple[str, str | None]:
-    """The word with $VAR / ${VAR} / ${VAR:-default} replaced, and the variable's name when exactly one."""
-    names: list[str] = []
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group("braced") or match.group("bare")
-        names.append(name)
-        value = variables.get(name, "")
-        if not value and match.group("default") is not None:
-            return match.group("default")
-        return value
-
-    return _VARIABLE.sub(replace, word), names[0] if len(names) == 1 else None

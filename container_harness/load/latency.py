@@ -4,7 +4,10 @@ Locust's own percentiles are bucketed (rounded to 2 significant digits above 100
 warm-up; these are exact and cover only the measured window.
 
 Raw-times file: one line per request, tab-separated: start (epoch seconds), request name, response time
-(ms), ok (1 or 0). Lines may come from several processes in any order.
+(ms), ok (1 or 0), and in paced runs a fifth field, when it was sent: there start is the intended start and
+the response time counts from it. The warm-up and the rate go by when requests were sent. The recorder
+(container_harness.load.recorder) writes one file per process into the directory named by RAW_TIMES_DIR_ENV,
+so processes never share a file; lines may be in any order.
 """
 
 from __future__ import annotations
@@ -16,6 +19,14 @@ from pathlib import Path
 from container_harness.errors import HarnessError
 from container_harness.summary import percentile
 
+# Directory the recorder writes its per-process raw-times files (times-<pid>.tsv) into.
+RAW_TIMES_DIR_ENV = "HARNESS_LOCUST_TIMES_DIR"
+RAW_TIMES_GLOB = "times-*.tsv"
+# Requests per second each Locust process paces its users to (unset: closed loop).
+PACED_RATE_ENV = "HARNESS_PACED_RATE"
+# The percentiles reported per endpoint and overall, with max.
+PERCENTILES = (50, 90, 95, 99)
+
 
 @dataclass(frozen=True)
 class RawRequest:
@@ -25,20 +36,49 @@ class RawRequest:
     name: str
     response_ms: float
     ok: bool
+    sent: float | None = None  # when it was sent, if later than start (paced runs: start is the intended one)
+
+    @property
+    def sent_at(self) -> float:
+        """When the request was sent."""
+        return self.start if self.sent is None else self.sent
 
 
 @dataclass(frozen=True)
-class LoadStats:
-    """Figures of the measured window (after warm-up); failures count the whole run, warm-up included."""
+class Latency:
+    """Exact latency figures of one set of requests (one endpoint, or all of them) in the measured window."""
 
     requests: int
     failures: int
-    window_s: float
     rps: float
     p50_ms: float
+    p90_ms: float
     p95_ms: float
     p99_ms: float
+    max_ms: float
+
+    def to_report(self) -> dict[str, float | int]:
+        """JSON-ready figures, milliseconds rounded to microseconds."""
+        return {
+            "requests": self.requests,
+            "failures": self.failures,
+            "rps": round(self.rps, 2),
+            **{f"p{q}_ms": round(getattr(self, f"p{q}_ms"), 3) for q in PERCENTILES},
+            "max_ms": round(self.max_ms, 3),
+        }
+
+
+@dataclass(frozen=True)
+class LoadStats(Latency):
+    """Figures of the measured window (after warm-up), overall and per request name in endpoints.
+
+    failures counts the whole run, warm-up included (an endpoint's, only its measured window).
+    """
+
+    window_s: float
     response_times_ms: list[float]
+    endpoints: dict[str, Latency]
+    measured: list[RawRequest]
 
 
 def parse_raw_times(lines: Iterable[str], source: str = "raw times") -> list[RawRequest]:
@@ -49,48 +89,69 @@ def parse_raw_times(lines: Iterable[str], source: str = "raw times") -> list[Raw
             continue
         fields = line.rstrip("\n").split("\t")
         try:
-            start, name, response_ms, ok = fields
-            records.append(RawRequest(float(start), name, float(response_ms), ok == "1"))
+            start, name, response_ms, ok, *sent = fields
+            if len(sent) > 1:
+                raise ValueError("too many fields")
+            records.append(
+                RawRequest(float(start), name, float(response_ms), ok == "1", float(sent[0]) if sent else None)
+            )
         except ValueError as exc:
             raise HarnessError(
-                f"{source} line {number} is not `start<TAB>name<TAB>ms<TAB>ok`: {line.rstrip()!r}"
+                f"{source} line {number} is not `start<TAB>name<TAB>ms<TAB>ok[<TAB>sent]`: {line.rstrip()!r}"
             ) from exc
     return records
 
 
 def read_raw_times(path: Path) -> list[RawRequest]:
-    """Records from a raw-times file (see the module docstring)."""
+    """Records from a raw-times file, or from every per-process file in a directory (module docstring)."""
+    if path.is_dir():
+        return [record for file in sorted(path.glob(RAW_TIMES_GLOB)) for record in read_raw_times(file)]
     with path.open() as lines:
         return parse_raw_times(lines, source=str(path))
 
 
-def summarize(records: list[RawRequest], warmup_s: float) -> LoadStats:
-    """Figures for requests started at least warmup_s after the first one; raises when none are left.
+def latency(records: list[RawRequest], window_s: float) -> Latency:
+    """Exact percentiles, max and rate of a non-empty set of requests measured over window_s seconds."""
+    times = sorted(record.response_ms for record in records)
+    return Latency(
+        requests=len(records),
+        failures=sum(1 for record in records if not record.ok),
+        rps=len(records) / window_s,
+        p50_ms=percentile(times, 50),
+        p90_ms=percentile(times, 90),
+        p95_ms=percentile(times, 95),
+        p99_ms=percentile(times, 99),
+        max_ms=times[-1],
+    )
 
-    rps is the measured requests over the span from the end of the warm-up to the last request's start.
+
+def summarize(records: list[RawRequest], warmup_s: float) -> LoadStats:
+    """Figures for requests sent at least warmup_s after the first one; raises when none are left.
+
+    rps is the measured requests over the span from the end of the warm-up to the last request's sending.
     """
     if not records:
         raise HarnessError("the load run recorded no requests: did the locustfile write raw times?")
-    first = min(record.start for record in records)
+    first = min(record.sent_at for record in records)
     window_start = first + warmup_s
-    measured = [record for record in records if record.start >= window_start]
+    measured = [record for record in records if record.sent_at >= window_start]
     if not measured:
         raise HarnessError(
             f"no request started after the {warmup_s:g} s warm-up (the run recorded {len(records)}, the "
-            f"last {max(r.start for r in records) - first:.1f} s after the first): lengthen the run or "
+            f"last {max(r.sent_at for r in records) - first:.1f} s after the first): lengthen the run or "
             "shorten the warm-up"
         )
-    window_s = max(record.start for record in measured) - window_start
+    window_s = max(record.sent_at for record in measured) - window_start
     if window_s <= 0:
         raise HarnessError(f"only {len(measured)} request(s) after the warm-up: too few for a rate")
-    times = sorted(record.response_ms for record in measured)
+    overall = latency(measured, window_s)
+    by_name: dict[str, list[RawRequest]] = {}
+    for record in measured:
+        by_name.setdefault(record.name, []).append(record)
     return LoadStats(
-        requests=len(measured),
-        failures=sum(1 for record in records if not record.ok),
+        **{**vars(overall), "failures": sum(1 for record in records if not record.ok)},
         window_s=window_s,
-        rps=len(measured) / window_s,
-        p50_ms=percentile(times, 50),
-        p95_ms=percentile(times, 95),
-        p99_ms=percentile(times, 99),
-        response_times_ms=times,
+        response_times_ms=sorted(record.response_ms for record in measured),
+        endpoints={name: latency(group, window_s) for name, group in sorted(by_name.items())},
+        measured=sorted(measured, key=lambda record: record.start),
     )

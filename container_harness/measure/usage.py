@@ -1,5 +1,5 @@
 """Memory and CPU figures from one Docker stats payload, computed exactly as the docker CLI does, and what
-limited a load run: the service's CPUs or its client (pure)."""
+limited a load run: the service's CPUs, the port proxy or its client (pure)."""
 
 from __future__ import annotations
 
@@ -36,16 +36,21 @@ def cpu_percent(stats: dict[str, Any]) -> float:
     return 0.0
 
 
-def cpuset_size(cpuset: str) -> int:
-    """How many CPUs a cpuset names, as docker's --cpuset-cpus takes it ("0", "0-2,5")."""
-    count = 0
+def cpuset_cpus(cpuset: str) -> set[int]:
+    """The CPUs a cpuset names, as docker's --cpuset-cpus and taskset -c take it ("0", "0-2,5")."""
+    cpus: set[int] = set()
     for part in cpuset.split(","):
         first, dash, last = part.strip().partition("-")
         last = last if dash else first
         if not (first.isdigit() and last.isdigit()) or int(last) < int(first):
             raise ValueError(f"not a cpuset: {cpuset!r} (expected CPUs such as 0, 0-2 or 0,2)")
-        count += int(last) - int(first) + 1
-    return count
+        cpus.update(range(int(first), int(last) + 1))
+    return cpus
+
+
+def cpuset_size(cpuset: str) -> int:
+    """How many CPUs a cpuset names."""
+    return len(cpuset_cpus(cpuset))
 
 
 def cpu_capacity(host_config: dict[str, Any], engine_cpus: int) -> float:
@@ -60,13 +65,36 @@ def cpu_capacity(host_config: dict[str, Any], engine_cpus: int) -> float:
     return min(limits)
 
 
-def limited_by(cpu_saturation: float, saturated: float = 0.8) -> str:
-    """What bound a load run: "service" when the container used `saturated` of its CPUs or more, else "client".
+_MACHINE_BUSY = 0.9
 
-    A closed-loop load run whose service had CPU to spare measured the load generator (its CPU or its number
-    of users), not the service: its throughput is a floor of what the service can do.
+
+def limited_by(
+    cpu_saturation: float,
+    saturated: float = 0.8,
+    *,
+    generator_saturation: float | None = None,
+    proxy_saturation: float | None = None,
+    host_saturation: float | None = None,
+) -> str:
+    """What bound a load run: "service", "proxy", "machine" or "client".
+
+    "service" when the container used `saturated` of its CPUs or more. Otherwise "proxy" when docker-proxy used
+    `saturated` of a core or more and at least as much as the load generator of its own ceiling, so the
+    userland proxy between them set the pace; otherwise "client": the load generator (its CPU, when its
+    saturation says so, or its number of users in a closed loop) set the throughput, which is then a floor of
+    what the service can do. "machine" when none of the three was saturated but the machine's CPUs were (at
+    least 0.9 busy): other processes took the CPU, as on a shared machine. Saturations are fractions of what
+    each may use: the container's CPUs, one core per Locust process, one core for the proxy, all the host's.
     """
-    return "service" if cpu_saturation >= saturated else "client"
+    if cpu_saturation >= saturated:
+        return "service"
+    proxy = proxy_saturation or 0.0
+    generator = generator_saturation or 0.0
+    if proxy >= saturated and proxy >= generator:
+        return "proxy"
+    if generator < saturated and (host_saturation or 0.0) >= _MACHINE_BUSY:
+        return "machine"
+    return "client"
 
 
 def _total_usage(cpu_stats: dict[str, Any]) -> float:

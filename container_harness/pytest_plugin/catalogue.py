@@ -43,8 +43,11 @@ class Check:
         return self.support(config)
 
     def records_figure(self, name: str) -> bool:
-        """Whether this check records the figure `name` (a dotted name or a glob like `build.*_s`)."""
-        return any(fnmatch.fnmatchcase(recorded, name) for recorded in self.records)
+        """Whether this check records the figure `name` (a dotted name or a glob like `build.*_s`); a record may
+        itself be a glob, for figures named after what the run met (`load.endpoints.*`)."""
+        return any(
+            fnmatch.fnmatchcase(recorded, name) or fnmatch.fnmatchcase(name, recorded) for recorded in self.records
+        )
 
 
 _BUILD = (
@@ -58,12 +61,13 @@ _IMAGE = tuple(
         "exposed_ports", "env", "healthcheck", "cmd", "entrypoint", "labels",
     )
 )  # fmt: skip
+_BOUND = ("cpu_saturation", "generator_cpu_percent", "proxy_cpu_percent", "machine_busy", "limited_by")
 _LOAD = (
-    "load.duration_s", "load.requests", "load.failures", "load.rps", "load.p50_ms", "load.p95_ms",
-    "load.p99_ms", "load.users", "load.warmup_s", "load.cpuset", "load.cpu_saturation", "load.limited_by",
-    "load.histogram", "memory.load_peak_bytes", "cpu.load_percent", "load.health_rps",
-    "load.health_cpu_saturation", "load.health_limited_by", "load.health_p50_ms", "load.health_failures",
-    "load.scenario_to_health_ratio",
+    "load.duration_s", "load.requests", "load.failures", "load.rps", "load.p50_ms", "load.p90_ms", "load.p95_ms",
+    "load.p99_ms", "load.max_ms", "load.endpoints.*", "load.users", "load.warmup_s", "load.cpuset",
+    "load.proxy_pinned", "load.histogram", "load.latency_over_time", "memory.load_peak_bytes", "cpu.load_percent",
+    "load.health_rps", "load.health_p50_ms", "load.health_failures", "load.scenario_to_health_ratio",
+    *(f"load.{name}" for name in _BOUND), *(f"load.health_{name}" for name in _BOUND),
 )  # fmt: skip
 
 
@@ -91,6 +95,10 @@ def _needs_load(config: HarnessConfig) -> str | None:
     if not config.load.enabled:
         return "load.enabled is false"
     return None if config.load.locustfile else "load.locustfile is not set"
+
+
+def _needs_curve(config: HarnessConfig) -> str | None:
+    return _needs_load(config) or (None if config.load.curve else "load.curve is false")
 
 
 def _needs_budgets(config: HarnessConfig) -> str | None:
@@ -161,6 +169,14 @@ BUILTIN: tuple[Check, ...] = (
         ),
     ),
     Check("load", load_checks.load, "load", needs=("startup",), records=_LOAD, support=_needs_load),
+    Check(
+        "load_curve",
+        load_checks.load_curve,
+        "load",
+        needs=("startup",),
+        records=("load.curve", "load.curve_png"),
+        support=_needs_curve,
+    ),
     Check("budgets", checks.budgets, "budgets", support=_needs_budgets),
 )
 

@@ -17,12 +17,14 @@ from container_harness.engine import connect, engine_facts
 from container_harness.errors import EngineUnavailableError
 from container_harness.image.inspect import ImageFacts, image_paths, inspect_image
 from container_harness.ownership import EngineSession, new_session
+from container_harness.pytest_plugin import github_summary
 from container_harness.pytest_plugin.session import HarnessSession
 from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
 from container_harness.run.container import start_container as start_engine_container
+from container_harness.run.reach import plan_reach
 
-SESSION_PLUGIN = "container_harness_session"
+SESSION_PLUGIN = github_summary.SESSION_PLUGIN
 
 
 def harness_of(config: pytest.Config) -> HarnessSession:
@@ -39,9 +41,7 @@ def harness_config(pytestconfig: pytest.Config) -> HarnessConfig:
 
 
 @pytest.fixture(scope="session")
-def harness_results(
-    pytestconfig: pytest.Config, record_testsuite_property: Callable[[str, object], None]
-) -> Results:
+def harness_results(pytestconfig: pytest.Config, record_testsuite_property: Callable[[str, object], None]) -> Results:
     """Recorder for figures: `.record("startup.ready_median_s", 0.8, unit="s")` lands in report.json."""
     harness = harness_of(pytestconfig)
     harness.suite_property = record_testsuite_property
@@ -70,6 +70,9 @@ def harness_session(
     harness.start_engine(engine)
     harness_results.record("environment.engine", engine_facts(client))
     harness_results.record("environment.session_id", engine.id)
+    harness_results.record(
+        "environment.reach", plan_reach(harness_config.run.host, harness_config.run.bind).to_report()
+    )
     yield engine
     harness.end_engine()
 
@@ -95,9 +98,7 @@ def built_image(
     """The built image's facts (size, base, layers, config); figures under image.*."""
     # By id: another build may move the tag meanwhile; the report still names the configured tag.
     image_id = (build_timings.cached or build_timings.full)[-1].image_id
-    facts = replace(
-        inspect_image(harness_session.client, image_id, build_timings.base_image), tag=harness_config.tag
-    )
+    facts = replace(inspect_image(harness_session.client, image_id, build_timings.base_image), tag=harness_config.tag)
     for name, value in facts.to_report().items():
         harness_results.record(f"image.{name}", value, unit="bytes" if name.endswith("bytes") else None)
     return facts
@@ -140,8 +141,6 @@ def running_container(
     harness_session: EngineSession, harness_config: HarnessConfig, built_image: ImageFacts
 ) -> Iterator[RunningContainer]:
     """One container of the built image with the configured run settings, shared by the session's checks."""
-    running = start_engine_container(
-        harness_session, built_image.id, run_spec(harness_config), name=harness_config.tag
-    )
+    running = start_engine_container(harness_session, built_image.id, run_spec(harness_config), name=harness_config.tag)
     yield running
     running.remove()

@@ -4,9 +4,11 @@ Protocol for stable numbers on a small machine: the container is pinned to load.
 to load.locust_cpuset, so the load generator never takes CPU from the service; the report states the pinning.
 load.container_env adds environment for the loaded container only (e.g. as many workers as CPUs pinned).
 With load.health_floor the same container then serves the health path alone, and the ratio of the two
-throughputs says how much of the framework's floor the real endpoint keeps. Each run records what bound it
-(load.limited_by, load.health_limited_by): "client" means the container had CPU to spare, so the load
-generator, not the service, set the throughput.
+throughputs says how much of the framework's floor the real endpoint keeps. Each run records the container's,
+the load generator's and docker-proxy's CPU, and what bound it (load.limited_by, load.health_limited_by):
+"service", "proxy" (the userland port proxy between them) or "client" (the container had CPU to spare, so the
+load generator set the throughput). load.pin_proxy pins docker-proxy to the generator's CPUs; run.network =
+"host" takes it out of the path.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from dataclasses import replace
 
 import pytest
 
-from container_harness.config import HarnessConfig
-from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult, run_load
-from container_harness.measure.usage import cpu_capacity, limited_by
-from container_harness.measure.usage_sampler import StatsSampler
+from container_harness.config import HarnessConfig, load_spec
+from container_harness.errors import ConfigError
+from container_harness.load.bounded import BoundedRun, bounded_run
+from container_harness.load.latency import read_raw_times
+from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult
 from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
 from container_harness.specs import LoadSpec
@@ -32,73 +35,110 @@ def load(
 ) -> None:
     """The configured scenario runs without a failed request; latency, throughput and resources recorded."""
     # Here, not at the top: matplotlib comes with the `load` extra, which a run without load does not need.
-    from container_harness.report.latency_plot import plot_latency_histogram
+    from container_harness.report.latency_plot import plot_latency_histogram, plot_latency_over_time
 
     load = harness_config.load
-    if not load.locustfile:
-        pytest.fail("load checks need a locustfile: set [tool.harness.load] locustfile", pytrace=False)
+    spec = _spec(harness_config)
     pinning = {"cpuset": load.container_cpuset} if load.container_cpuset else {}
     running = start_container(env=load.container_env, **pinning)
     reports = harness_config.report_path.parent
-    spec = LoadSpec(
-        locustfile=harness_config.path(load.locustfile),
-        users=load.users,
-        spawn_rate=load.spawn_rate,
-        duration_s=load.duration_s,
-        warmup_s=load.warmup_s,
-        processes=load.processes,
-        cpuset=load.locust_cpuset,
-        env={HEALTH_PATH_ENV: harness_config.run.health_path},
+    run = bounded_run(
+        running,
+        spec,
+        reports / "load",
+        f"load-testing it with {load.locustfile}",
+        pin_proxy=load.pin_proxy,
+        locust_reports=load.locust_reports,
     )
-    with StatsSampler(running.container, f"load-testing it with {load.locustfile}") as sampler:
-        result = run_load(spec, running.url(), reports / "load")
+    result = run.result
     _record(harness_results, result)
     harness_results.record("load.users", load.users)
     harness_results.record("load.warmup_s", load.warmup_s, unit="s")
     pinned = f"container={load.container_cpuset or 'any'} locust={load.locust_cpuset or 'any'}"
     harness_results.record("load.cpuset", pinned)
-    harness_results.record("memory.load_peak_bytes", sampler.peak_memory_bytes, unit="bytes")
-    harness_results.record("cpu.load_percent", round(sampler.median_cpu_percent, 1), unit="%")
-    running.container.reload()
-    cpus = cpu_capacity(running.container.attrs["HostConfig"], running.container.client.info()["NCPU"])
-    _record_bound(harness_results, "load.", sampler.median_cpu_percent, cpus)
-    histogram = plot_latency_histogram(
-        result.response_times_ms,
-        reports / "latency_histogram.png",
-        f"{harness_config.tag}, {load.users} users",
-    )
+    harness_results.record("memory.load_peak_bytes", run.peak_memory_bytes, unit="bytes")
+    harness_results.record("cpu.load_percent", round(run.container_cpu_percent, 1), unit="%")
+    harness_results.record("load.proxy_pinned", load.pin_proxy)
+    _record_bound(harness_results, "load.", run)
+    title = f"{harness_config.tag}, {load.users} users"
+    by_endpoint: dict[str, list[float]] = {}
+    for record in result.measured:
+        by_endpoint.setdefault(record.name, []).append(record.response_ms)
+    histogram = plot_latency_histogram(by_endpoint, reports / "latency_histogram.png", title)
     harness_results.record("load.histogram", os.path.relpath(histogram, reports))
+    every = read_raw_times(result.raw_times_path)
+    over_time = plot_latency_over_time(every, load.warmup_s, reports / "latency_over_time.png", title)
+    harness_results.record("load.latency_over_time", os.path.relpath(over_time, reports))
     failures = []
     if result.failures:
         failures.append(f"{result.failures} of the scenario's requests failed (see {result.log_path})")
     if load.health_floor:
         health_spec = replace(spec, env={**spec.env, SCENARIO_ENV: "health"})
         doing = f"load-testing its health path {harness_config.run.health_path}"
-        with StatsSampler(running.container, doing) as floor_sampler:
-            floor = run_load(health_spec, running.url(), reports / "health")
+        floor_run = bounded_run(running, health_spec, reports / "health", doing, pin_proxy=load.pin_proxy)
+        floor = floor_run.result
         harness_results.record("load.health_rps", round(floor.rps, 1), unit="req/s")
-        _record_bound(harness_results, "load.health_", floor_sampler.median_cpu_percent, cpus)
+        _record_bound(harness_results, "load.health_", floor_run)
         harness_results.record("load.health_p50_ms", round(floor.p50_ms, 3), unit="ms")
         harness_results.record("load.health_failures", floor.failures)
         harness_results.record("load.scenario_to_health_ratio", round(result.rps / floor.rps, 3))
         if floor.failures:
             failures.append(f"{floor.failures} health requests failed (see {floor.log_path})")
-    assert sampler.samples, f"no stats samples from {running.container.name} during the load run"
+    assert run.samples, f"no stats samples from {running.container.name} during the load run"
     assert not failures, "; ".join(failures)
 
 
+@pytest.mark.container
+def load_curve(
+    harness_config: HarnessConfig, start_container: Callable[..., RunningContainer], harness_results: Results
+) -> None:
+    """The latency-throughput curve: capacity, then paced rates; the knee and the PNG land in the report.
+
+    It takes several load runs: the plugin collects it only when load.curve is set.
+    """
+    from container_harness.load.curve import measure_curve  # draws with matplotlib (the `load` extra)
+
+    load = harness_config.load
+    spec = _spec(harness_config)
+    pinning = {"cpuset": load.container_cpuset} if load.container_cpuset else {}
+    running = start_container(env=load.container_env, **pinning)
+    reports = harness_config.report_path.parent
+    figures, png = measure_curve(running, spec, load, reports, str(harness_config.tag))
+    harness_results.record("load.curve", figures)
+    harness_results.record("load.curve_png", os.path.relpath(png, reports))
+    assert not [p for p in figures["points"] if p["errors"]], f"requests failed on the curve: {figures['points']}"
+
+
+def _spec(config: HarnessConfig) -> LoadSpec:
+    """The configured load run, or a failure naming the missing locustfile."""
+    try:
+        return load_spec(config, {HEALTH_PATH_ENV: config.run.health_path})
+    except ConfigError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
 def _record(results: Results, result: LoadResult) -> None:
-    """The scenario's figures under load.*."""
-    results.record("load.duration_s", round(result.duration_s, 2), unit="s")
+    """The scenario's figures under load.*, and per request name under load.endpoints.<name>.* (a dot in
+    the name becomes "_", since dots separate the parts of a figure's name)."""
+    results.record("load.duration_s", round(result.window_s, 2), unit="s")
     results.record("load.requests", result.requests)
     results.record("load.failures", result.failures)
     results.record("load.rps", round(result.rps, 1), unit="req/s")
-    for name in ("p50_ms", "p95_ms", "p99_ms"):
+    for name in ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms"):
         results.record(f"load.{name}", round(getattr(result, name), 3), unit="ms")
+    for endpoint, latency in result.endpoints.items():
+        for figure, value in latency.to_report().items():
+            unit = "ms" if figure.endswith("_ms") else "req/s" if figure == "rps" else None
+            results.record(f"load.endpoints.{endpoint.replace('.', '_')}.{figure}", value, unit=unit)
 
 
-def _record_bound(results: Results, prefix: str, cpu_percent: float, cpus: float) -> None:
-    """The share of the CPUs it may use that the container used during a run, and what that says bound it."""
-    saturation = round(cpu_percent / (100.0 * cpus), 3)
-    results.record(f"{prefix}cpu_saturation", saturation)
-    results.record(f"{prefix}limited_by", limited_by(saturation))
+def _record_bound(results: Results, prefix: str, run: BoundedRun) -> None:
+    """The share of its CPUs the container used, the generator's and docker-proxy's CPU, and which one bound the
+    run (the proxy's figure is "not visible" when no docker-proxy for the port is in this PID namespace)."""
+    results.record(f"{prefix}cpu_saturation", round(run.cpu_saturation, 3))
+    results.record(f"{prefix}generator_cpu_percent", round(run.generator_cpu_percent, 1), unit="%")
+    proxy = "not visible" if run.proxy_cpu_percent is None else round(run.proxy_cpu_percent, 1)
+    results.record(f"{prefix}proxy_cpu_percent", proxy, unit="%")
+    if run.host_busy is not None:
+        results.record(f"{prefix}machine_busy", round(run.host_busy, 3))
+    results.record(f"{prefix}limited_by", run.limited_by)

@@ -34,6 +34,7 @@ from container_harness.pytest_plugin import catalogue
 from container_harness.pytest_plugin.catalogue import Check
 from container_harness.pytest_plugin.collect import HarnessChecks, check_of
 from container_harness.report import render
+from container_harness.report.commit import commit_sha
 from container_harness.report.results import Results
 
 MARKER = "container"
@@ -244,6 +245,7 @@ class HarnessSession:
         if not any(group != _ENVIRONMENT for group in figures) and not self.results.budgets:
             return None
         environment: dict[str, Any] = {
+            "commit": commit_sha(self.config().root),
             "harness": {
                 "started_at": self.started_at.isoformat(timespec="seconds"),
                 "wall_s": round(time.monotonic() - self.started, 3),
@@ -278,12 +280,16 @@ class HarnessSession:
             "figures": names,
         }
 
+    def markdown(self, report: dict[str, Any]) -> str:
+        """report.md's text: the report, with each figure's change against the configured baseline."""
+        return render.render_markdown(report, render.read_baseline(self.config().baseline_path))
+
     def _write_report(self, report: dict[str, Any]) -> None:
         """report.json, report.md and suite-level JUnit properties."""
         config = self.config()
         render.write_json(report, config.report_path)
         config.markdown_path.parent.mkdir(parents=True, exist_ok=True)
-        config.markdown_path.write_text(render.render_markdown(report))
+        config.markdown_path.write_text(self.markdown(report))
         if self.suite_property is not None:
             for name, value in render.junit_properties(report):
                 self.suite_property(name, value)

@@ -12,7 +12,8 @@ from typing import Any
 
 from rich.table import Table
 
-from container_harness.figures import format_figure
+from container_harness.errors import ConfigError
+from container_harness.figures import format_figure, lookup
 from container_harness.gate.budgets import BudgetOutcome
 
 # Figures too bulky for a summary line (they stay in report.json).
@@ -43,6 +44,17 @@ def write_json(report: Mapping[str, Any], path: Path) -> Path:
     return path
 
 
+def read_baseline(path: Path | None) -> dict[str, Any] | None:
+    """The baseline report.json that report.md shows changes against (None when none is configured)."""
+    if path is None:
+        return None
+    try:
+        baseline: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"baseline {path} cannot be read as a report.json: {exc}") from exc
+    return baseline
+
+
 def summary_rows(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(dotted name, formatted value) for every scalar figure and short list of numbers, in report order."""
     units = report.get("units", {})
@@ -61,12 +73,17 @@ def budget_rows(report: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def render_markdown(report: Mapping[str, Any]) -> str:
-    """A Markdown summary (figures, then budgets) for $GITHUB_STEP_SUMMARY and the like."""
+def render_markdown(report: Mapping[str, Any], baseline: Mapping[str, Any] | None = None) -> str:
+    """A Markdown summary for $GITHUB_STEP_SUMMARY and the like: image and commit, budgets, latency per
+    endpoint, the load run's pictures, then every figure (with its change against `baseline`, a report.json,
+    when given)."""
     lines = ["## Container harness report", ""]
     image = report.get("image", {})
+    environment = report.get("environment", {})
     if image.get("tag"):
         lines += [f"Image `{image['tag']}` (`{str(image.get('id', ''))[:19]}`)", ""]
+    if environment.get("commit"):
+        lines += [f"Commit `{environment['commit']}`", ""]
     lines += [f"> **Note:** {note}" for note in report.get("notes", [])]
     if report.get("notes"):
         lines.append("")
@@ -80,9 +97,17 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             for name, measured, limit, verdict in budgets
         ]
         lines.append("")
-    lines += ["| figure | value |", "|---|---|"]
-    lines += [f"| `{name}` | {value} |" for name, value in summary_rows(report)]
-    environment = report.get("environment", {})
+    lines += _endpoint_table(report.get("load", {}))
+    lines += _pictures(report)
+    if baseline is None:
+        lines += ["| figure | value |", "|---|---|"]
+        lines += [f"| `{name}` | {value} |" for name, value in summary_rows(report)]
+    else:
+        lines += ["| figure | value | baseline | change |", "|---|---|---|---|"]
+        lines += [
+            f"| `{name}` | {value} | {_delta(lookup(report, name), lookup(baseline, name), report, name)} |"
+            for name, value in summary_rows(report)
+        ]
     if environment:
         facts = ", ".join(
             f"{key} {value}" for key, value in environment.items() if not isinstance(value, dict)
@@ -91,14 +116,55 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _endpoint_table(load: Mapping[str, Any]) -> list[str]:
+    """Exact latency per endpoint (and overall) as a Markdown table, when the run recorded any."""
+    endpoints = load.get("endpoints") or {}
+    if not endpoints:
+        return []
+    columns = ("requests", "rps", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms")
+    lines = ["**Latency per endpoint** (ms, exact, after the warm-up)", ""]
+    lines += ["| endpoint | requests | req/s | p50 | p90 | p95 | p99 | max |", "|---|" + "---:|" * len(columns)]
+    rows = [*endpoints.items(), ("all", load)]
+    for name, figures in rows:
+        cells = [_cell(figures.get(column)) for column in columns]
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _pictures(report: Mapping[str, Any]) -> list[str]:
+    """Image links to the run's PNGs (paths are relative to the reports directory, where report.md sits)."""
+    load = report.get("load", {})
+    pictures = [(key, load.get(key)) for key in ("curve_png", "histogram", "latency_over_time")]
+    return [line for key, path in pictures if path for line in (f"![{key.replace('_', ' ')}]({path})", "")]
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return "" if value is None else str(value)
+
+
+def _delta(value: Any, base: Any, report: Mapping[str, Any], name: str) -> str:
+    """The baseline's value and the relative change, for numbers present in both; blank otherwise."""
+    if not (_is_number(value) and _is_number(base)):
+        return " | "
+    shown = format_figure(base, report.get("units", {}).get(name), exact=False)
+    if base == 0:
+        return f"{shown} | "
+    return f"{shown} | {(value - base) / abs(base) * 100:+.1f} %"
+
+
 def render_rich_table(report: Mapping[str, Any]) -> list[Table]:
     """Rich tables for the terminal summary: the budgets (if any), then the figures."""
     tables = []
     budgets = budget_rows(report)
     if budgets:
+        # Names never shrink (a CI log at 80 columns must show every one); measured values and limits fold.
         table = Table(title="harness budgets", title_justify="left")
-        for column in ("budget", "measured", "limit", "result"):
-            table.add_column(column, no_wrap=column != "budget")
+        table.add_column("budget", no_wrap=True, min_width=max(len(row[0]) for row in budgets))
+        table.add_column("measured", overflow="fold")
+        table.add_column("limit", overflow="fold")
+        table.add_column("result", no_wrap=True, min_width=len("result"))
         for name, measured, limit, verdict in budgets:
             table.add_row(name, measured, limit, verdict, style=None if verdict == "ok" else "bold red")
         tables.append(table)

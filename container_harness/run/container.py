@@ -20,6 +20,7 @@ from container_harness.errors import (
 )
 from container_harness.ownership import EngineSession
 from container_harness.run.listeners import diagnose, read_listeners
+from container_harness.run.reach import Reach, plan_reach
 from container_harness.specs import RunSpec
 
 # testcontainers' waits poll once a second and its start() creates and starts in one call, so neither the
@@ -36,14 +37,14 @@ HealthStatus = Literal["healthy", "unhealthy"]
 
 
 class RunningContainer:
-    """A started container with its published port, start-up timing and a clean way out."""
+    """A started container, where it is reached (host, host_port), its start-up timing and a clean way out."""
 
     def __init__(
         self,
         container: Container,
         image_ref: str,
         spec: RunSpec,
-        host_port: int,
+        reach: Reach,
         started: float,
         name: str | None = None,
     ):
@@ -51,7 +52,8 @@ class RunningContainer:
         self.image_ref = image_ref
         self.name = name or image_ref  # how messages name the image: its tag when known
         self.spec = spec
-        self.host_port = host_port
+        self.reach = reach
+        self.host, self.host_port = _address(container, spec.port, reach, "starting")
         self.started = started
         self.ready_s: float | None = None
 
@@ -62,8 +64,9 @@ class RunningContainer:
         self.remove()
 
     def url(self, path: str = "") -> str:
-        """URL of the published port on the host, with an optional path."""
-        return f"http://127.0.0.1:{self.host_port}{path}"
+        """URL at which this process reaches the service, with an optional path."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.host_port}{path}"
 
     def logs_tail(self, n: int = 30) -> list[str]:
         """The container's last n log lines (stdout and stderr)."""
@@ -153,7 +156,7 @@ class RunningContainer:
         self.started = time.monotonic()
         self.container.start()
         self.ready_s = None
-        self.host_port = _host_port(self.container, self.spec.port, "restarting")
+        self.host, self.host_port = _address(self.container, self.spec.port, self.reach, "restarting")
         return self.wait_ready()
 
     def stop(self, timeout_s: float = 10) -> int:
@@ -202,7 +205,8 @@ def _exited(container: Container, state: dict[str, Any], doing: str) -> Containe
 def start_container(
     session: EngineSession, image_ref: str, spec: RunSpec, *, wait_ready: bool = True, name: str | None = None
 ) -> RunningContainer:
-    """Create and start a labelled container publishing spec.port on a random 127.0.0.1 port.
+    """Create and start a labelled container publishing spec.port on a random port where this process can
+    reach it (container_harness.run.reach: testcontainers' host, or spec.host / spec.bind).
 
     With wait_ready, returns once the health path answers 2xx (ready_s set). On failure the container is
     removed (unless the session keeps objects) and ContainerExitedError or ReadinessTimeoutError says why.
@@ -211,13 +215,12 @@ def start_container(
     """
     client = session.client
     check_port_exposed(client.images.get(image_ref).attrs, spec.port, name or image_ref)
-    container = client.containers.create(image_ref, **_create_kwargs(client, image_ref, spec, session))
+    reach = plan_reach(spec.host, spec.bind)
+    container = client.containers.create(image_ref, **_create_kwargs(client, image_ref, spec, session, reach))
     try:
         started = time.monotonic()
         container.start()
-        running = RunningContainer(
-            container, image_ref, spec, _host_port(container, spec.port, "starting"), started, name
-        )
+        running = RunningContainer(container, image_ref, spec, reach, started, name)
         if wait_ready:
             running.wait_ready()
     except BaseException:
@@ -237,24 +240,29 @@ def check_port_exposed(image_attrs: dict[str, Any], port: int, name: str) -> Non
         )
 
 
-def _host_port(container: Container, port: int, doing: str) -> int:
-    """The host port a just-started container publishes `port` on (ContainerExitedError if it died already)."""
+def _address(container: Container, port: int, reach: Reach, doing: str) -> tuple[str, int]:
+    """Where a just-started container's `port` is reached (ContainerExitedError if it died already).
+
+    On the host's network the port is the engine host's own: reached at the engine's host, or here.
+    """
     raise_if_exited(container, doing)
+    if container.attrs["HostConfig"]["NetworkMode"] == "host":
+        return reach.host or "127.0.0.1", port
     bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
     if not bindings:
         image = container.attrs["Config"]["Image"]
         raise HarnessError(f"container {container.short_id} of {image} published no port {port}")
-    return int(bindings[0]["HostPort"])
+    return reach.address(container, port, int(bindings[0]["HostPort"]))
 
 
 def _create_kwargs(
-    client: docker.DockerClient, image_ref: str, spec: RunSpec, session: EngineSession
+    client: docker.DockerClient, image_ref: str, spec: RunSpec, session: EngineSession, reach: Reach
 ) -> dict[str, Any]:
     """Docker SDK create() arguments for a spec; only what the spec sets is passed."""
     kwargs: dict[str, Any] = {
         "labels": session.labels(),
         "environment": dict(spec.env),
-        "ports": {f"{spec.port}/tcp": ("127.0.0.1", None)},
+        "ports": {} if spec.network == "host" else {f"{spec.port}/tcp": (reach.bind, None)},
         "volumes": dict(spec.volumes),
         "read_only": spec.read_only,
     }
@@ -266,6 +274,8 @@ def _create_kwargs(
         "cap_drop": spec.cap_drop,
         "security_opt": spec.security_opt,
         "command": spec.command,
+        "network_mode": spec.network,
+        "network": None if spec.network else reach.network,
     }
     kwargs.update({key: value for key, value in optional.items() if value is not None})
     if spec.health_interval_s is not None:

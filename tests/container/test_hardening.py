@@ -58,9 +58,9 @@ def timed_stop(running: RunningContainer) -> tuple[int, float]:
     return code, time.monotonic() - began
 
 
-def send_half_a_body(host_port: int) -> None:
+def send_half_a_body(host: str, host_port: int) -> None:
     """A client that announces 1000 bytes, sends 500 and hangs up."""
-    with socket.create_connection(("127.0.0.1", host_port), timeout=5) as conn:
+    with socket.create_connection((host, host_port), timeout=5) as conn:
         conn.sendall(
             b"POST /predict_onnx HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b"Content-Length: 1000\r\n\r\n" + b'{"co2": ' + b" " * 492
@@ -88,7 +88,7 @@ def test_locked_down_container_survives_400_bad_requests_and_stops_on_sigterm(st
             answer = http.post(url, data=body, headers={"content-type": content_type}, timeout=10)
             if not 400 <= answer.status_code < 500:
                 unexpected.append((content_type, answer.status_code, answer.text[:200]))
-        send_half_a_body(running.host_port)
+        send_half_a_body(running.host, running.host_port)
         health = http.get(running.url("/health"), timeout=10)
         prediction = http.post(url, json=EXAMPLE, timeout=10)
 

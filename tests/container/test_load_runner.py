@@ -13,7 +13,7 @@ import pytest
 
 from container_harness.errors import HarnessError
 from container_harness.load.latency import read_raw_times
-from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, run_load
+from container_harness.load.runner import HEALTH_PATH_ENV, RECORDER, SCENARIO_ENV, run_load
 from container_harness.specs import LoadSpec
 
 pytestmark = pytest.mark.container
@@ -55,18 +55,19 @@ def test_run_measures_the_window_after_warmup(server: str, tmp_path: Path) -> No
     assert result.failures == 0
     assert 0 < result.p50_ms <= result.p95_ms <= result.p99_ms
     assert result.requests < len(recorded)  # the warm-up's requests are left out
-    assert 2.5 < result.duration_s <= 3.0
-    assert result.rps == pytest.approx(result.requests / result.duration_s)
+    assert 2.5 < result.window_s <= 3.0
+    assert result.rps == pytest.approx(result.requests / result.window_s)
     assert {record.name for record in recorded} == {"/"}
     assert result.cpuset == "0"
 
 
-def test_several_processes_share_one_raw_times_file(server: str, tmp_path: Path) -> None:
+def test_several_processes_write_one_raw_times_file_each(server: str, tmp_path: Path) -> None:
     spec = LoadSpec(LOCUSTFILE, users=4, spawn_rate=4, duration_s=3, warmup_s=1, processes=2, env=HEALTH_ONLY)
     result = run_load(spec, server, tmp_path)
     assert result.requests > 0
     assert result.failures == 0
     assert result.p50_ms <= result.p95_ms <= result.p99_ms
+    assert len(list(result.raw_times_path.glob("times-*.tsv"))) == 2
 
 
 def test_failed_requests_are_counted(server: str, tmp_path: Path) -> None:
@@ -83,5 +84,5 @@ def test_broken_locustfile_raises_naming_the_command_and_output(server: str, tmp
     with pytest.raises(HarnessError) as raised:
         run_load(LoadSpec(broken, users=1, duration_s=1, warmup_s=0), server, tmp_path / "out")
     message = str(raised.value)
-    assert f"-m locust -f {broken}" in message
+    assert f"-m locust -f {RECORDER},{broken}" in message
     assert "this locustfile cannot be imported" in message

@@ -42,7 +42,7 @@ def test_the_default_selection_is_what_the_configuration_supports() -> None:
         expect={"files": ["/a"], "absent_globs": ["*.key"]},
         unhealthy={"env": {"X": "1"}},
         volume={"host": "h", "target": "/t", "check_path": "/", "expect_json": {"a": 1}},
-        load={"locustfile": "l.py"},
+        load={"locustfile": "l.py", "curve": True},
     )
     assert [check.name for check in catalogue.select(full, None)] == [check.name for check in catalogue.BUILTIN]
 
@@ -94,7 +94,7 @@ def test_the_figure_catalogue_documents_exactly_what_the_checks_record() -> None
     readme = (ROOT / "container_harness" / "README.md").read_text()
     section = readme.split("## Figure catalogue", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
-    documented = {name for row in rows for name in re.findall(r"`([a-z0-9_]+\.[a-z0-9_.]+)`", row.split("|")[1])}
+    documented = {name for row in rows for name in re.findall(r"`([a-z0-9_]+\.[a-z0-9_.*]+)`", row.split("|")[1])}
     recorded = {name for check in catalogue.BUILTIN for name in check.records}
     assert sorted(recorded - documented) == [], "figures the checks record but the catalogue leaves out"
     assert sorted(documented - recorded) == [], "figures the catalogue documents but no check records"

@@ -75,3 +75,34 @@ def test_no_requests_is_an_error() -> None:
 def test_warmup_longer_than_the_run_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(HarnessError, match=r"no request started after the 30 s warm-up"):
         summarize(read_raw_times(_run(tmp_path)), warmup_s=30.0)
+
+
+def test_each_endpoint_gets_exact_percentiles_of_its_own_requests() -> None:
+    lines = [_line(float(i), float(i), name="/a") for i in range(1, 101)]
+    lines += [_line(float(i), 1000.0 + i, name="/b") for i in range(1, 11)]
+    stats = summarize(parse_raw_times(lines), warmup_s=0.0)
+    a, b = stats.endpoints["/a"], stats.endpoints["/b"]
+    assert (a.requests, b.requests) == (100, 10)
+    assert a.p90_ms == pytest.approx(numpy.percentile(numpy.arange(1, 101), 90))
+    assert b.p50_ms == pytest.approx(1005.5)
+    assert (a.max_ms, b.max_ms) == (100.0, 1010.0)
+    assert stats.max_ms == 1010.0
+    assert a.rps + b.rps == pytest.approx(stats.rps)
+
+
+def test_a_directory_of_per_process_files_is_read_whole(tmp_path: Path) -> None:
+    (tmp_path / "times-1.tsv").write_text(_line(1.0, 1.0) + _line(2.0, 2.0))
+    (tmp_path / "times-2.tsv").write_text(_line(1.5, 3.0))
+    (tmp_path / "other.log").write_text("not raw times\n")
+    assert sorted(r.response_ms for r in read_raw_times(tmp_path)) == [1.0, 2.0, 3.0]
+
+
+def test_paced_lines_keep_when_they_were_sent_and_the_rate_follows_it() -> None:
+    # Intended every 10 ms from t=0, but each was sent 20 ms apart: the rate is the sent one, the latency the
+    # intended one's (it grows with the backlog).
+    lines = [f"{i * 0.01:.6f}\t/x\t{20.0 + i * 10.0:.3f}\t1\t{i * 0.02:.6f}\n" for i in range(101)]
+    records = parse_raw_times(lines)
+    assert records[1].sent == 0.02
+    stats = summarize(records, warmup_s=0.0)
+    assert stats.rps == pytest.approx(101 / 2.0)
+    assert stats.max_ms == 1020.0

@@ -101,3 +101,46 @@ def test_an_empty_run_renders_without_budgets() -> None:
     empty = build_report({}, {}, [], {})
     assert render_rich_table(empty)[0].title == "harness figures"
     assert "Budgets" not in render_markdown(empty)
+
+
+def test_every_budget_name_stays_whole_at_80_columns() -> None:
+    long_name = "load.endpoints./predict_onnx/batch.p99_ms"
+    figures = {
+        "image": {"size_bytes": 1_984_566_000},
+        "load": {"endpoints": {"/predict_onnx/batch": {"p99_ms": 123.456}}, "rps_per_core": 312.25},
+    }
+    budgets = [
+        Budget(long_name, max=200, unit="ms"),
+        Budget("image.size_bytes", max=1_500_000_000, unit="bytes"),
+        Budget("load.rps_per_core", min=400, unit="requests per second per pinned CPU core"),
+    ]
+    report = build_report(figures, {}, [evaluate(budget, figures) for budget in budgets], {})
+    buffer = io.StringIO()
+    Console(file=buffer, width=80).print(render_rich_table(report)[0])
+    text = buffer.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for budget in budgets:
+        assert budget.name in text
+    assert "result" in text
+    assert "FAIL" in text
+
+
+def test_markdown_gains_commit_endpoint_table_pictures_and_baseline_changes(report: dict[str, Any]) -> None:
+    report["environment"]["commit"] = "0123abcd" * 5
+    report["load"] = {
+        "requests": 30, "rps": 10.0, "p50_ms": 2.0, "p90_ms": 3.0, "p95_ms": 3.5, "p99_ms": 4.0, "max_ms": 9.0,
+        "endpoints": {
+            "fast": {"requests": 20, "rps": 6.7, "p50_ms": 1.0, "p90_ms": 2.0, "p95_ms": 2.5, "p99_ms": 3.0,
+                     "max_ms": 4.0},
+        },
+        "histogram": "latency_histogram.png",
+    }
+    baseline = {"build": {"full_s": 2.0}, "startup": {"ready_median_s": 0.31}}
+    markdown = render_markdown(report, baseline)
+    assert f"Commit `{'0123abcd' * 5}`" in markdown
+    assert "| `fast` | 20 | 6.70 | 1.00 | 2.00 | 2.50 | 3.00 | 4.00 |" in markdown
+    assert "| `all` | 30 | 10.00 | 2.00 | 3.00 | 3.50 | 4.00 | 9.00 |" in markdown
+    assert "![histogram](latency_histogram.png)" in markdown
+    assert "| `build.full_s` | 3.2 s | 2 s | +60.0 % |" in markdown
+    assert "| `startup.ready_median_s` | 0.31 s | 0.31 s | +0.0 % |" in markdown
+    assert "| `image.tag` | tiny:test |  |  |" in markdown

@@ -105,3 +105,25 @@ def test_cpu_capacity_is_the_tightest_limit_on_the_container(host_config: dict[s
 )
 def test_a_run_is_service_bound_only_when_the_container_used_its_cpus(saturation: float, bound: str) -> None:
     assert limited_by(saturation) == bound
+
+
+@pytest.mark.parametrize(
+    ("service", "generator", "proxy", "bound"),
+    [
+        (0.9, 1.0, 1.0, "service"),
+        (0.3, 0.95, 0.5, "client"),
+        (0.3, 0.5, 0.85, "proxy"),
+        (0.3, 0.9, 0.85, "client"),
+        (0.3, 0.2, None, "client"),
+    ],
+)
+def test_the_proxy_or_the_generator_is_named_when_the_service_had_cpu_to_spare(
+    service: float, generator: float, proxy: float | None, bound: str
+) -> None:
+    assert limited_by(service, generator_saturation=generator, proxy_saturation=proxy) == bound
+
+
+def test_a_busy_machine_is_named_when_none_of_ours_was_saturated() -> None:
+    assert limited_by(0.13, generator_saturation=0.12, proxy_saturation=0.0, host_saturation=0.97) == "machine"
+    assert limited_by(0.13, generator_saturation=0.95, host_saturation=0.97) == "client"
+    assert limited_by(0.85, host_saturation=1.0) == "service"

@@ -1,0 +1,90 @@
+"""A load run with everything that can bound it measured beside it: the container's CPU (stats stream), the
+load generator's (Locust's processes), Docker's port proxy's and the whole machine's (/proc), and the verdict
+of which one did."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from container_harness.errors import LoadRunError
+from container_harness.load.runner import LoadResult, run_load
+from container_harness.measure.host_cpu import HostCpu
+from container_harness.measure.proxy import ProxyCpu, pin
+from container_harness.measure.usage import cpu_capacity, cpuset_cpus, limited_by
+from container_harness.measure.usage_sampler import StatsSampler
+from container_harness.run.container import RunningContainer
+from container_harness.specs import LoadSpec
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BoundedRun:
+    """A run's load figures and what each party used: CPU in % of one core (the container's as docker stats
+    gives it), saturations as fractions of what each may use, and limited_by naming the bound."""
+
+    result: LoadResult
+    container_cpu_percent: float
+    peak_memory_bytes: int
+    samples: int
+    generator_cpu_percent: float
+    proxy_cpu_percent: float | None  # None: no docker-proxy visible for the port
+    host_busy: float | None  # share of all the machine's CPUs busy during the run (anyone's work)
+    cpu_saturation: float
+    limited_by: str
+
+
+def bounded_run(
+    running: RunningContainer,
+    spec: LoadSpec,
+    out_dir: Path,
+    doing: str,
+    *,
+    pin_proxy: bool = False,
+    locust_reports: bool = False,
+) -> BoundedRun:
+    """Run spec against the container while sampling the three parties; with pin_proxy the port's docker-proxy
+    is first pinned to the generator's CPUs (spec.cpuset), so it takes no CPU from the service."""
+    proxy = ProxyCpu(running.host_port)
+    if pin_proxy:
+        if spec.cpuset is None:
+            raise LoadRunError("pin_proxy pins docker-proxy beside the load generator: set load.locust_cpuset too")
+        if not proxy.pids:
+            raise LoadRunError(
+                f"pin_proxy: no docker-proxy serves port {running.host_port} in this PID namespace (remote engine, "
+                "network host, or the engine's userland proxy is off); unset load.pin_proxy"
+            )
+        pin(proxy.pids, cpuset_cpus(spec.cpuset))
+    with StatsSampler(running.container, doing) as sampler, proxy, HostCpu() as host:
+        result = run_load(spec, running.url(), out_dir, locust_reports=locust_reports)
+    running.container.reload()
+    cpus = cpu_capacity(running.container.attrs["HostConfig"], running.container.client.info()["NCPU"])
+    saturation = sampler.median_cpu_percent / (100.0 * cpus)
+    bound = limited_by(
+        saturation,
+        generator_saturation=result.generator_cpu_percent / (100.0 * spec.processes),
+        proxy_saturation=None if proxy.percent is None else proxy.percent / 100.0,
+        host_saturation=host.saturation,
+    )
+    _log.info(
+        "load bound by %s: container %.0f %% of %g CPUs, generator %.0f %%, proxy %s, machine %.0f %% busy",
+        bound,
+        sampler.median_cpu_percent,
+        cpus,
+        result.generator_cpu_percent,
+        "not visible" if proxy.percent is None else f"{proxy.percent:.0f} %",
+        (host.saturation or 0.0) * 100,
+    )
+    return BoundedRun(
+        result=result,
+        container_cpu_percent=sampler.median_cpu_percent,
+        peak_memory_bytes=sampler.peak_memory_bytes,
+        samples=len(sampler.samples),
+        generator_cpu_percent=result.generator_cpu_percent,
+        proxy_cpu_percent=proxy.percent,
+        host_busy=host.saturation,
+        cpu_saturation=saturation,
+        limited_by=bound,
+    )
