@@ -123,7 +123,7 @@ class AbConfig(_Strict):
     load_warmup_s: float = Field(default=2.0, ge=0)
     # Environment for Locust on both sides (the locustfile's payload seed, its scenario): identical by design.
     locust_env: dict[str, str] = Field(default_factory=dict)
-    # Paths (relative to the repository's top level) a --baseline-ref build needs but git does not hold.
+    # Paths (relative to the repository's top level) a --baseline-ref build uses when present; git lacks them.
     untracked_inputs: list[str] = Field(default_factory=list)
 
 

@@ -19,8 +19,8 @@ from container_harness.errors import AbInputError
 def ref_checkout(repo: Path, ref: str, untracked_inputs: Sequence[str] = ()) -> Iterator[Path]:
     """A checkout of `ref` (the repository's top level) that lives for the with-block.
 
-    untracked_inputs are paths, relative to the top level, that the build needs but git does not hold (a
-    host-side wheelhouse): they are hard-linked (or copied) from the current checkout into the ref's.
+    untracked_inputs are paths, relative to the top level, that the build may use but git does not hold (a
+    host-side wheelhouse): those present are hard-linked (or copied) from the current checkout into the ref's.
     """
     top = Path(_git(repo, "rev-parse", "--show-toplevel", doing=f"finding the git repository of {repo}"))
     commit = _resolve(top, ref)
@@ -29,7 +29,8 @@ def ref_checkout(repo: Path, ref: str, untracked_inputs: Sequence[str] = ()) -> 
     try:
         _git(top, "worktree", "add", "--detach", "--quiet", str(tree), commit, doing=f"checking out {ref}")
         for relative in untracked_inputs:
-            _link_tree(top / relative, tree / relative)
+            if (top / relative).exists():
+                _link_tree(top / relative, tree / relative)
         yield tree
     finally:
         subprocess.run(
@@ -89,9 +90,7 @@ def _git(cwd: Path, *args: str, doing: str) -> str:
 
 
 def _link_tree(source: Path, target: Path) -> None:
-    """Hard-link a file or directory tree (copy where linking is refused); a missing source is an error."""
-    if not source.exists():
-        raise AbInputError(f"{source} (listed in ab.untracked_inputs) does not exist in the current checkout")
+    """Hard-link a file or directory tree (copy where linking is refused)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
         shutil.copytree(source, target, copy_function=_link_or_copy, dirs_exist_ok=True)
