@@ -3,19 +3,14 @@ and github-action-benchmark's customSmallerIsBetter / customBiggerIsBetter JSON.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display, and no GUI toolkit imported inside test processes
-
-import matplotlib.pyplot as plt
 from rich.table import Table
 
 from container_harness.figures import format_figure
+from container_harness.report.panels import panel_grid
 
 _MARK = {
     "regression": "❌ regression",
@@ -97,27 +92,16 @@ def ab_table(ab: Mapping[str, Any]) -> Table:
 def plot_rounds(ab: Mapping[str, Any], path: Path) -> Path:
     """Each judged figure's per-round values, baseline and candidate side by side, one panel per figure."""
     figures = ab["figures"]
-    columns = 2
-    rows = math.ceil(len(figures) / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(11, 3 * rows), dpi=100, squeeze=False)
-    try:
-        for panel, (name, data) in zip(axes.flat, figures.items(), strict=False):
+    width = 0.38
+    with panel_grid(len(figures), path, ab_headline(ab)) as panels:
+        for panel, (name, data) in zip(panels, figures.items(), strict=True):
             rounds = range(1, len(data["baseline_rounds"]) + 1)
-            width = 0.38
             panel.bar([r - width / 2 for r in rounds], data["baseline_rounds"], width, label="baseline")
             panel.bar([r + width / 2 for r in rounds], data["candidate_rounds"], width, label="candidate")
             panel.set_title(f"{name} ({data['unit']}): {data['verdict']}", fontsize=9)
             panel.set_xticks(list(rounds))
             panel.set_xlabel("round", fontsize=8)
-        for panel in list(axes.flat)[len(figures) :]:
-            panel.axis("off")
-        axes.flat[0].legend(fontsize=8)
-        figure.suptitle(ab_headline(ab), fontsize=10)
-        figure.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path)
-    finally:
-        plt.close(figure)
+        panels[0].legend(fontsize=8)
     return path
 
 

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display, and no GUI toolkit imported inside test processes
-
-import matplotlib.pyplot as plt
-
 from container_harness.figures import format_figure
 from container_harness.gate.history import Trend
+from container_harness.report.panels import panel_grid
 
 
 def trend_markdown(found: Sequence[Trend], last: int) -> str:
@@ -36,25 +30,13 @@ def trend_markdown(found: Sequence[Trend], last: int) -> str:
 
 def plot_trends(found: Sequence[Trend], path: Path, last: int) -> Path:
     """Each figure over the runs, the two compared windows shaded, the verdict in the panel's title."""
-    if not found:
-        raise ValueError("no figures in the history to plot")
-    columns = 2
-    rows = math.ceil(len(found) / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(11, 3 * rows), dpi=100, squeeze=False)
-    try:
-        for panel, trend in zip(axes.flat, found, strict=False):
+    with panel_grid(len(found), path) as panels:
+        for panel, trend in zip(panels, found, strict=True):
             runs = list(range(1, len(trend.values) + 1))
             panel.plot(runs, trend.values, marker="o", markersize=3)
             if len(runs) >= 2 * last:
                 panel.axvspan(runs[-2 * last] - 0.5, runs[-last] - 0.5, color="tab:blue", alpha=0.08)
                 panel.axvspan(runs[-last] - 0.5, runs[-1] + 0.5, color="tab:orange", alpha=0.12)
             panel.set_title(f"{trend.name} ({trend.unit}): {trend.verdict}", fontsize=9)
-            panel.set_xlabel(f"run ({trend.dates[0][:10]} … {trend.dates[-1][:10]})", fontsize=8)
-        for panel in list(axes.flat)[len(found) :]:
-            panel.axis("off")
-        figure.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path)
-    finally:
-        plt.close(figure)
+            panel.set_xlabel(f"run ({trend.dates[0][:10]} to {trend.dates[-1][:10]})", fontsize=8)
     return path

@@ -1,11 +1,9 @@
 """The A/B judgement and its outputs without an engine: exit codes, the `ab` section, Markdown, PNG, the
-github-action-benchmark export, the history and its trend, and the `trend` command."""
+github-action-benchmark export, the history and its trend (the commands themselves: test_cli.py)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,6 @@ from container_harness.gate.ab_stats import Settings
 from container_harness.gate.history import append_history, history_entry, read_history, trends
 from container_harness.report.ab_render import ab_markdown, benchmark_entries, plot_rounds
 
-ROOT = Path(__file__).resolve().parents[3]
 BASE = {
     "startup.ready_s": 1.0,
     "memory.idle_bytes": 100e6,
@@ -148,49 +145,6 @@ def test_broken_history_line_is_named(tmp_path: Path) -> None:
     path.write_text('{"figures": {}}\nnot json\n')
     with pytest.raises(GateInputError, match="line 2 is not JSON"):
         read_history(path)
-
-
-def _harness(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "container_harness", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
-    )
-
-
-def test_trend_command_writes_markdown_and_png(tmp_path: Path) -> None:
-    history = _history(tmp_path / "history.jsonl", [8.0, 8.1, 7.9, 8.0, 9.6, 9.7, 9.5, 9.6])
-    run = _harness("trend", history, "--last", "4", "--markdown", tmp_path / "trend.md", "--fail-on-step")
-    assert run.returncode == 1, run.stdout + run.stderr
-    assert "| load.p95_ms | 8 | 9.6 ms | 1.2" in run.stdout
-    assert (tmp_path / "trend.md").read_text() == run.stdout
-    assert (tmp_path / "history.png").stat().st_size > 10_000
-    assert _harness("trend", history, "--last", "4").returncode == 0
-
-
-def test_trend_command_on_a_missing_history_exits_2(tmp_path: Path) -> None:
-    run = _harness("trend", tmp_path / "absent.jsonl")
-    assert run.returncode == 2
-    assert "cannot read the history" in run.stderr
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["ab", "--candidate", "x"],  # no baseline at all
-        ["ab", "--baseline", "a", "--baseline-ref", "main"],  # both
-        ["ab", "--baseline", "a", "--rounds", "1"],
-        ["ab", "--baseline", "a", "--threshold", "5"],
-    ],
-)
-def test_ab_usage_errors_exit_2(args: list[str]) -> None:
-    run = _harness(*args)
-    assert run.returncode == 2
-    assert "error:" in run.stderr
 
 
 def test_built_sides_get_tags_of_their_own() -> None:
