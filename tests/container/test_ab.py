@@ -161,3 +161,31 @@ def test_ref_checkout_gives_the_commit_and_is_removed(tmp_path: Path) -> None:
     assert not tree.exists()
     listed = subprocess.run(["git", "-C", str(top), "worktree", "list"], capture_output=True, text=True, check=True)
     assert str(tree) not in listed.stdout
+
+
+def test_pytest_side_gives_one_test_per_figure(
+    images: dict[str, str], pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    # The plugin builds the configured image (identical to `base`) and compares it in 2 rounds.
+    pytester.makeconftest(
+        "from container_harness.pytest_plugin.ab_checks import add_ab_options\n\n"
+        "def pytest_addoption(parser):\n"
+        "    add_ab_options(parser.getgroup('harness'))\n"
+    )
+    pytester.makepyfile(test_ab_child="from container_harness.pytest_plugin.ab_checks import *  # noqa: F403\n")
+    report = tmp_path / "out" / "report.json"
+    result = pytester.runpytest_subprocess(
+        "--harness-config", str(CONFIG), "--harness-tag", f"harness-ab/tiny-work:pytest-{images['base'][-12:]}",
+        "--harness-report", str(report), "--harness-ab-baseline", images["base"], "--harness-ab-rounds", "2",
+        "-p", "no:cacheprovider", timeout=600,
+    )  # fmt: skip
+    outcomes = result.parseoutcomes()
+    ab = json.loads(report.read_text())["ab"]
+    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == len(ab["figures"]) + len(ab["exact"])
+    assert ab["rounds"] == 2
+    assert "regression" not in _verdicts(ab).values(), _verdicts(ab)
+    if ab["client_bound"]:
+        result.stdout.fnmatch_lines(["*load.rps: inconclusive*not comparable*"])
+        assert outcomes.get("failed") == 1
+    else:
+        assert "failed" not in outcomes, result.stdout.str()
