@@ -5,8 +5,8 @@
 1. Builds the API image from [tool.harness] (through the build cache) under a tag of its own.
 2. Identical pair: that image under two tags, `container-harness ab` R times -> false-alarm rate (any
    `regression` verdict).
-3. Calibration: the per-request CPU cost c = 1 / rps of the service-bound baseline (one worker on its pinned
-   CPU), from the identical runs.
+3. Calibration: the per-request CPU cost c = CPU used / rps of the baseline (one worker on one pinned CPU;
+   CPU used = the saturation of its busiest second), medians over the identical runs.
 4. For each slowdown p: a layer on top of the image (benchmarks/ab_slowdown/) burning p % of c of CPU after
    every prediction call; R A/B runs -> detection rate (`regression` on load.rps or load.p95_ms).
 5. Wall time of every A/B run. Results: a JSON file and a Markdown table on stdout.
@@ -48,10 +48,15 @@ def _ab(baseline: str, candidate: str, out: Path, rounds: int | None) -> dict[st
     if not out.is_file():
         raise SystemExit(f"ab wrote no report (exit {run.returncode}):\n{run.stderr[-3000:]}")
     ab: dict[str, Any] = json.loads(out.read_text())["ab"]
-    out.unlink()
     verdicts = {name: figure["verdict"] for name, figure in {**ab["figures"], **ab["exact"]}.items()}
     print(f"  exit {run.returncode}, {wall:.0f} s, {verdicts}", file=sys.stderr)
-    return {"exit": run.returncode, "wall_s": wall, "verdicts": verdicts, "figures": ab["figures"]}
+    return {
+        "exit": run.returncode,
+        "wall_s": wall,
+        "verdicts": verdicts,
+        "figures": ab["figures"],
+        "cpu_saturation": ab["cpu_saturation"],
+    }
 
 
 def _slowed(session: Session, api: str, microseconds: int, tag: str) -> str:
@@ -86,8 +91,9 @@ def main() -> int:
         identical = [_ab(api, twin, args.out / f"identical-{i}.json", args.rounds) for i in range(args.repeats)]
         results["pairs"]["identical"] = identical
         rps = statistics.median(run["figures"]["load.rps"]["baseline"] for run in identical)
-        cost_us = 1e6 / rps
-        results["calibration"] = {"baseline_rps": rps, "cpu_us_per_request": cost_us}
+        busy = statistics.median(value for run in identical for value in run["cpu_saturation"]["baseline"])
+        cost_us = 1e6 * busy / rps
+        results["calibration"] = {"baseline_rps": rps, "cpu_saturation": busy, "cpu_us_per_request": cost_us}
         for percent in (int(p) for p in args.slowdowns.split(",")):
             spin = round(cost_us * percent / 100)
             slowed = _slowed(session, api, spin, f"{api}-slow{percent}")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from rich.console import Console
@@ -70,6 +72,7 @@ def _ab(args: argparse.Namespace) -> int:
     from container_harness.gate.ab_command import AbRequest, run_command
     from container_harness.report.ab_render import ab_table
 
+    signal.signal(signal.SIGTERM, _interrupt)  # a cancelled CI job still removes what the run created
     console = Console(stderr=True)
     request = AbRequest(
         config_file=args.config,
@@ -92,6 +95,11 @@ def _ab(args: argparse.Namespace) -> int:
         if item.verdict == "inconclusive" and item.note:
             console.print(f"{item.spec.name}: inconclusive: {item.note}", highlight=False)
     return result.exit_code
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM as Ctrl-C, so the A/B's clean-up (finally blocks) runs."""
+    raise KeyboardInterrupt
 
 
 def _trend(args: argparse.Namespace) -> int:

@@ -117,9 +117,9 @@ class AbConfig(_Strict):
     threshold: float = Field(default=0.05, gt=0, lt=1)
     max_ci_width: float = Field(default=0.2, gt=0)
     confidence: float = Field(default=0.95, ge=0.5, lt=1)
-    starts_per_round: int = Field(default=2, ge=1)
-    idle_seconds: float = Field(default=3.0, gt=0)
-    load_duration_s: float = Field(default=8.0, gt=0)
+    starts_per_round: int = Field(default=1, ge=1)
+    idle_seconds: float = Field(default=2.0, gt=0)
+    load_duration_s: float = Field(default=6.0, gt=0)
     load_warmup_s: float = Field(default=2.0, ge=0)
     # Environment for Locust on both sides (the locustfile's payload seed, its scenario): identical by design.
     locust_env: dict[str, str] = Field(default_factory=dict)

@@ -82,6 +82,7 @@ class AbResult:
     exact: list[ExactResult]
     client_bound: list[str]
     environment: dict[str, Any]
+    cpu_saturation: dict[str, list[float]]
 
     @property
     def regressions(self) -> list[str]:
@@ -109,6 +110,7 @@ class AbResult:
             "figures": {item.spec.name: item.to_report() for item in self.figures},
             "exact": {item.name: item.to_report() for item in self.exact},
             "client_bound": list(self.client_bound),
+            "cpu_saturation": {role: list(values) for role, values in self.cpu_saturation.items()},
             "regressions": self.regressions,
             "exit_code": self.exit_code,
             "environment": dict(self.environment),
@@ -153,6 +155,9 @@ def judge_rounds(
         exact=exact,
         client_bound=client_bound,
         environment=environment,
+        cpu_saturation={
+            role: [round(values.cpu_saturation, 3) for values in getattr(rounds, role)] for role in ROLES
+        },
     )
 
 
