@@ -177,17 +177,30 @@ def _ab_parser(commands: Any) -> None:
     ab.add_argument(
         "--candidate", metavar="IMAGE", help="candidate image (default: built from the working tree's context)"
     )
-    ab.add_argument("--config", type=Path, help="harness TOML (default: ./pyproject.toml [tool.harness])")
     ab.add_argument(
-        "--baseline-config", type=Path, help="the baseline's own config: refused unless its run settings match"
+        "--config", type=Path, metavar="FILE", help="harness TOML (default: ./pyproject.toml [tool.harness])"
     )
-    ab.add_argument("--rounds", type=_rounds, help="ABBA rounds (default: [tool.harness.ab] rounds)")
-    ab.add_argument("--threshold", type=_fraction, help="relative change that counts (default: ab.threshold)")
-    ab.add_argument("--report", type=Path, default=Path("reports/ab.json"), help="JSON with the `ab` section")
-    ab.add_argument("--markdown", type=Path, help="Markdown table (default: beside the report)")
-    ab.add_argument("--plot", type=Path, help="PNG of every round's values (default: beside the report)")
-    ab.add_argument("--benchmark-dir", type=Path, help="write github-action-benchmark custom*IsBetter JSON here")
-    ab.add_argument("--history", type=Path, help="append this run to a JSON Lines history")
+    ab.add_argument(
+        "--baseline-config",
+        type=Path,
+        metavar="FILE",
+        help="the baseline's own config: refused unless its run settings match",
+    )
+    ab.add_argument("--rounds", type=_rounds, metavar="N", help="ABBA rounds (default: [tool.harness.ab] rounds)")
+    ab.add_argument(
+        "--threshold", type=_fraction, metavar="FRACTION", help="relative change that counts (default: ab.threshold)"
+    )
+    ab.add_argument(
+        "--report", type=Path, metavar="PATH", default=Path("reports/ab.json"), help="JSON with the `ab` section"
+    )
+    ab.add_argument("--markdown", type=Path, metavar="PATH", help="Markdown table (default: beside the report)")
+    ab.add_argument(
+        "--plot", type=Path, metavar="PATH", help="PNG of every round's values (default: beside the report)"
+    )
+    ab.add_argument(
+        "--benchmark-dir", type=Path, metavar="DIR", help="write github-action-benchmark custom*IsBetter JSON here"
+    )
+    ab.add_argument("--history", type=Path, metavar="PATH", help="append this run to a JSON Lines history")
     ab.add_argument("--keep", action="store_true", help="keep the containers and built images (debugging)")
     ab.set_defaults(run=_ab)
 

@@ -220,7 +220,11 @@ def judge(
         note = None
         if verdict == "inconclusive":
             more = rounds_to_settle(interval, settings)
-            settle = f"about {more} more rounds would settle it" if more else "too noisy to settle within reach"
+            settle = (
+                f"about {more} more round{'s' if more > 1 else ''} would settle it"
+                if more
+                else "too noisy to settle within reach"
+            )
             note = f"interval {interval.width:.3f} wide, over the {settings.max_ci_width:g} limit; {settle}"
     return FigureResult(
         spec=spec,
