@@ -29,6 +29,7 @@ from typing import Any
 from container_harness.build.timer import build_current, build_image
 from container_harness.config import image_spec, load_config
 from container_harness.engine import connect
+from container_harness.gate.ab_result import INFORMATIONAL
 from container_harness.ownership import Session, new_session
 from container_harness.specs import ImageSpec
 
@@ -109,6 +110,11 @@ def main() -> int:
     return 0
 
 
+def table_of(results_file: Path) -> str:
+    """The Markdown table of an earlier run's results.json."""
+    return _table(json.loads(results_file.read_text()))
+
+
 def _table(results: dict[str, Any]) -> str:
     """Markdown: per pair, runs with any regression, runs with rps/p95 regression, exit codes, wall time."""
     lines = [
@@ -118,7 +124,10 @@ def _table(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for name, runs in results["pairs"].items():
-        anything = sum("regression" in run["verdicts"].values() for run in runs)
+        anything = sum(
+            any(verdict == "regression" and name not in INFORMATIONAL for name, verdict in run["verdicts"].items())
+            for run in runs
+        )
         detected = sum(any(run["verdicts"][f] == "regression" for f in DETECTED_ON) for run in runs)
         bound = sum(run["exit"] == 2 for run in runs)
         wall = statistics.median(run["wall_s"] for run in runs)
