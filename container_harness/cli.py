@@ -46,7 +46,9 @@ def _compare(args: argparse.Namespace) -> int:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(gate_markdown(result))
     if not result.comparisons:
-        console.print("[bold red]no figure of the baseline is covered by a tolerance: nothing was compared[/]")
+        console.print(
+            "[bold red]no figure of the baseline is covered by a tolerance: nothing was compared[/]"
+        )
         return EXIT_BAD_INPUT
     for unsure in result.inconclusive:
         console.print(f"[yellow]{unsure.message}[/]", highlight=False)
@@ -59,7 +61,9 @@ def _compare(args: argparse.Namespace) -> int:
     for regression in result.regressions:
         console.print(f"[bold red]{regression.message}[/]", highlight=False)
     names = ", ".join(regression.name for regression in result.regressions)
-    console.print(f"[bold red]gate failed: {len(result.regressions)} regression(s): {names}[/]", highlight=False)
+    console.print(
+        f"[bold red]gate failed: {len(result.regressions)} regression(s): {names}[/]", highlight=False
+    )
     return EXIT_REGRESSION
 
 
@@ -143,10 +147,14 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="container-harness", description=__doc__.splitlines()[0] if __doc__ else None)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    gate = commands.add_parser("compare", help="compare a report with a baseline report; exit 1 on regression")
+    gate = commands.add_parser(
+        "compare", help="compare a report with a baseline report; exit 1 on regression"
+    )
     gate.add_argument("--baseline", type=Path, required=True, help="baseline report.json")
     gate.add_argument("report", type=Path, help="report.json of the run to judge")
-    gate.add_argument("--tolerances", type=Path, help='TOML of [tolerance."figure"] tables overriding defaults')
+    gate.add_argument(
+        "--tolerances", type=Path, help='TOML of [tolerance."figure"] tables overriding defaults'
+    )
     gate.add_argument("--markdown", type=Path, help="also write the comparison as Markdown to this file")
     gate.set_defaults(run=_compare)
     summary = commands.add_parser("summary", help="print a report as Markdown (for $GITHUB_STEP_SUMMARY)")

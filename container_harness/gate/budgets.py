@@ -84,7 +84,9 @@ def parse_budgets(data: Mapping[str, Any], source: str = "budgets") -> list[Budg
             raise BudgetFileError(f"{where} has unknown keys {sorted(unknown)}")
         name = entry.get("name")
         if not isinstance(name, str) or not name:
-            raise BudgetFileError(f"{where} needs a `name`: the dotted figure it limits, e.g. image.size_bytes")
+            raise BudgetFileError(
+                f"{where} needs a `name`: the dotted figure it limits, e.g. image.size_bytes"
+            )
         if ("max" in entry) == ("min" in entry):
             raise BudgetFileError(f"{where} ({name}) needs exactly one of `max` or `min`")
         limit = entry.get("max", entry.get("min"))
@@ -116,11 +118,14 @@ def evaluate(budget: Budget, figures: Mapping[str, Any]) -> BudgetOutcome:
             budget,
             None,
             False,
-            f"{budget.name} was not measured (the check that records it failed or did not run); budget {limit_text}",
+            f"{budget.name} was not measured (the check that records it failed or did not run); "
+            f"budget {limit_text}",
         )
     numbers = value if isinstance(value, list) else [value]
     if not numbers or any(isinstance(n, bool) or not isinstance(n, int | float) for n in numbers):
-        return _outcome(budget, None, False, f"{budget.name} is not a number ({value!r}); budget {limit_text}")
+        return _outcome(
+            budget, None, False, f"{budget.name} is not a number ({value!r}); budget {limit_text}"
+        )
     measured = float(max(numbers) if budget.max is not None else min(numbers))
     ok = measured <= budget.limit if budget.max is not None else measured >= budget.limit
     verdict = "within budget" if ok else "OVER BUDGET" if budget.max is not None else "UNDER BUDGET"
@@ -142,3 +147,5 @@ def _outcome(budget: Budget, measured: float | None, ok: bool, message: str) -> 
         ok=ok,
         message=message,
     )
+
+
