@@ -30,7 +30,7 @@ from container_harness.build.timer import build_current, build_image
 from container_harness.config import image_spec, load_config
 from container_harness.engine import connect
 from container_harness.gate.ab_result import INFORMATIONAL
-from container_harness.ownership import Session, new_session
+from container_harness.ownership import EngineSession, new_session
 from container_harness.specs import ImageSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def _ab(baseline: str, candidate: str, out: Path, rounds: int | None) -> dict[st
     }
 
 
-def _slowed(session: Session, api: str, microseconds: int, tag: str) -> str:
+def _slowed(session: EngineSession, api: str, microseconds: int, tag: str) -> str:
     """The API image plus a layer burning `microseconds` of CPU per prediction call."""
     spec = ImageSpec(
         dockerfile=SLOWDOWN / "Dockerfile",

@@ -25,7 +25,7 @@ from container_harness.image.inspect import inspect_image
 from container_harness.load.runner import HEALTH_PATH_ENV, run_load
 from container_harness.measure.usage import cpu_capacity, limited_by
 from container_harness.measure.usage_sampler import StatsSampler, idle_stats
-from container_harness.ownership import Session
+from container_harness.ownership import EngineSession
 from container_harness.run.container import start_container
 from container_harness.specs import LoadSpec, RunSpec
 from container_harness.summary import median
@@ -96,7 +96,7 @@ def require_same_run_settings(baseline: HarnessConfig, candidate: HarnessConfig,
         )
 
 
-def image_side(session: Session, ref: str, role: Role) -> ImageSide:
+def image_side(session: EngineSession, ref: str, role: Role) -> ImageSide:
     """The image's id, size and layer count; AbInputError (exit 2) when it is not on the engine."""
     try:
         session.client.images.get(ref)
@@ -110,7 +110,7 @@ def image_side(session: Session, ref: str, role: Role) -> ImageSide:
 
 
 def run_ab(
-    session: Session, plan: AbPlan, baseline_ref: str, candidate_ref: str, out_dir: Path, progress: Progress
+    session: EngineSession, plan: AbPlan, baseline_ref: str, candidate_ref: str, out_dir: Path, progress: Progress
 ) -> AbResult:
     """Measure both images in ABBA rounds and judge every figure."""
     started = time.monotonic()
@@ -141,7 +141,7 @@ def run_ab(
     return judge_rounds(rounds, sides["baseline"], sides["candidate"], plan.settings, environment)
 
 
-def measure_round(session: Session, plan: AbPlan, image_ref: str, out_dir: Path) -> RoundValues:
+def measure_round(session: EngineSession, plan: AbPlan, image_ref: str, out_dir: Path) -> RoundValues:
     """One side's round: timed starts, idle stats of the last container, one load run against it."""
     ready: list[float] = []
     for _ in range(plan.starts_per_round - 1):

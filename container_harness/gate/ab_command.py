@@ -20,7 +20,7 @@ from container_harness.gate.ab import Progress, plan_of, require_same_run_settin
 from container_harness.gate.ab_ref import config_at, ref_checkout, repo_top
 from container_harness.gate.ab_result import AbResult, Role
 from container_harness.gate.history import append_history, history_entry
-from container_harness.ownership import Session, new_session
+from container_harness.ownership import EngineSession, new_session
 from container_harness.report.ab_render import ab_markdown, benchmark_entries, plot_rounds
 
 
@@ -95,7 +95,7 @@ def ab_tag(tag: str, role: Role, session_id: str) -> str:
     return f"{repository}:{name}-ab-{role}-{session_id}"
 
 
-def _build(session: Session, config: HarnessConfig, role: Role, progress: Progress) -> str:
+def _build(session: EngineSession, config: HarnessConfig, role: Role, progress: Progress) -> str:
     """Build a side with the config's build settings under a tag of this run (removed at the end)."""
     spec = replace(image_spec(config), tag=ab_tag(config.tag, role, session.id))
     progress(f"building the {role} from {spec.context} as {spec.tag}")
@@ -104,7 +104,7 @@ def _build(session: Session, config: HarnessConfig, role: Role, progress: Progre
 
 
 def _build_ref(
-    stack: ExitStack, session: Session, config: HarnessConfig, request: AbRequest, progress: Progress
+    stack: ExitStack, session: EngineSession, config: HarnessConfig, request: AbRequest, progress: Progress
 ) -> str:
     """Build the baseline from a worktree of the ref, after checking that its run settings equal ours."""
     assert request.baseline_ref is not None

@@ -16,7 +16,7 @@ from container_harness.config import HarnessConfig
 from container_harness.gate.ab import plan_of, run_ab
 from container_harness.gate.ab_result import FIGURES, INFORMATIONAL, THROUGHPUT, AbResult
 from container_harness.image.inspect import ImageFacts
-from container_harness.ownership import Session
+from container_harness.ownership import EngineSession
 from container_harness.report.results import Results
 
 __all__ = ["harness_ab", "test_ab"]
@@ -45,7 +45,7 @@ def ab_requested(config: pytest.Config) -> bool:
 def harness_ab(
     pytestconfig: pytest.Config,
     harness_config: HarnessConfig,
-    harness_session: Session,
+    harness_session: EngineSession,
     harness_results: Results,
     built_image: ImageFacts,
 ) -> AbResult:

@@ -20,7 +20,7 @@ from container_harness.build.timer import build_current
 from container_harness.config import image_spec, load_config
 from container_harness.engine import connect
 from container_harness.gate.ab_ref import config_at, ref_checkout, repo_top
-from container_harness.ownership import Session, new_session
+from container_harness.ownership import EngineSession, new_session
 
 pytestmark = pytest.mark.container
 
@@ -31,7 +31,7 @@ SLOW_WORK = "4000"  # four times the baseline's 1000 iterations: about 2.5 times
 
 
 @pytest.fixture(scope="module")
-def session() -> Iterator[Session]:
+def session() -> Iterator[EngineSession]:
     """An engine session of this module; everything it built is removed at the end."""
     own = new_session(connect())
     yield own
@@ -39,7 +39,7 @@ def session() -> Iterator[Session]:
 
 
 @pytest.fixture(scope="module")
-def images(session: Session) -> dict[str, str]:
+def images(session: EngineSession) -> dict[str, str]:
     """Tags: `base`, `twin` (the same image under a second tag) and `slow` (WORK four times as large)."""
     spec = image_spec(load_config(TINY, CONFIG))
     base = replace(spec, tag=f"harness-ab/tiny-work:base-{session.id}")
