@@ -1,16 +1,20 @@
-"""The `container-harness` command: `compare` (the regression gate), `summary` (Markdown of a report) and
-`curve` (the latency-throughput curve of the configured image).
+"""The `container-harness` command: `compare` (the stored-baseline gate), `summary` (Markdown of a report),
+`curve` (the latency-throughput curve of the configured image), `ab` (same-run A/B of two images) and `trend`
+(step changes in the A/B history).
 
-Exit codes: 0 ok, 1 regression, 2 unreadable input or wrong usage.
+Exit codes: 0 ok, 1 regression, 2 unreadable input, wrong usage or a comparison that cannot be made fairly.
+`ab` and `trend` need the `load` extra (Locust, matplotlib, scipy), so they import it only when chosen.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from rich.console import Console
@@ -69,6 +73,58 @@ def _summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _ab(args: argparse.Namespace) -> int:
+    from container_harness.gate.ab_command import AbRequest, run_command
+    from container_harness.report.ab_render import ab_table
+
+    signal.signal(signal.SIGTERM, _interrupt)  # a cancelled CI job still removes what the run created
+    console = Console(stderr=True)
+    request = AbRequest(
+        config_file=args.config,
+        baseline=args.baseline,
+        baseline_ref=args.baseline_ref,
+        baseline_config=args.baseline_config,
+        candidate=args.candidate,
+        rounds=args.rounds,
+        threshold=args.threshold,
+        report=args.report,
+        markdown=args.markdown,
+        plot=args.plot,
+        benchmark_dir=args.benchmark_dir,
+        history=args.history,
+        keep=args.keep,
+    )
+    result = run_command(request, lambda line: console.print(f"[dim]ab:[/] {line}", highlight=False))
+    Console().print(ab_table(result.to_report()))
+    for item in result.figures:
+        if item.verdict == "inconclusive" and item.note:
+            console.print(f"{item.spec.name}: inconclusive: {item.note}", highlight=False)
+    return result.exit_code
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM as Ctrl-C, so the A/B's clean-up (finally blocks) runs."""
+    raise KeyboardInterrupt
+
+
+def _trend(args: argparse.Namespace) -> int:
+    from container_harness.gate.ab_stats import Settings
+    from container_harness.gate.history import read_history, trends
+    from container_harness.report.trend_render import plot_trends, trend_markdown
+
+    found = trends(read_history(args.history), args.last, Settings(threshold=args.threshold))
+    if not found:
+        raise GateInputError(f"the history {args.history} holds no entry")
+    markdown = trend_markdown(found, args.last)
+    sys.stdout.write(markdown)
+    if args.markdown is not None:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(markdown)
+    plot_trends(found, args.plot or args.history.with_suffix(".png"), args.last)
+    steps = [trend.name for trend in found if trend.verdict == "regression"]
+    return EXIT_REGRESSION if steps and args.fail_on_step else EXIT_OK
+
+
 def _read_report(path: Path, role: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
@@ -109,6 +165,15 @@ def _parser() -> argparse.ArgumentParser:
     curve.add_argument("--config", type=Path, help="harness TOML (default: ./pyproject.toml [tool.harness])")
     curve.add_argument("--out", type=Path, help="directory for curve.json and the PNG (default: the report's)")
     curve.set_defaults(run=_curve)
+    _ab_parser(commands)
+    trend = commands.add_parser("trend", help="draw the A/B history over time and flag step changes")
+    trend.add_argument("history", type=Path, help="history as JSON Lines (written by `ab --history`)")
+    trend.add_argument("--last", type=int, default=5, help="compare the last N runs with the N before (5)")
+    trend.add_argument("--threshold", type=_fraction, default=0.05, help="relative change that counts (0.05)")
+    trend.add_argument("--markdown", type=Path, help="also write the Markdown table to this file")
+    trend.add_argument("--plot", type=Path, help="PNG of every figure over time (default: beside the history)")
+    trend.add_argument("--fail-on-step", action="store_true", help="exit 1 when a step change is a regression")
+    trend.set_defaults(run=_trend)
     return parser
 
 
@@ -129,3 +194,60 @@ def _curve(args: argparse.Namespace) -> int:
             highlight=False,
         )
     return EXIT_OK
+
+
+def _ab_parser(commands: Any) -> None:
+    """The `ab` subcommand's options."""
+    ab = commands.add_parser(
+        "ab", help="same-run A/B of two images in ABBA rounds; exit 1 on regression, 2 on bad input"
+    )
+    baseline = ab.add_mutually_exclusive_group(required=True)
+    baseline.add_argument("--baseline", metavar="IMAGE", help="baseline image (tag or id) on the engine")
+    baseline.add_argument(
+        "--baseline-ref", metavar="GIT_REF", help="build the baseline from this commit with the same build settings"
+    )
+    ab.add_argument(
+        "--candidate", metavar="IMAGE", help="candidate image (default: built from the working tree's context)"
+    )
+    ab.add_argument(
+        "--config", type=Path, metavar="FILE", help="harness TOML (default: ./pyproject.toml [tool.harness])"
+    )
+    ab.add_argument(
+        "--baseline-config",
+        type=Path,
+        metavar="FILE",
+        help="the baseline's own config: refused unless its run settings match",
+    )
+    ab.add_argument("--rounds", type=_rounds, metavar="N", help="ABBA rounds (default: [tool.harness.ab] rounds)")
+    ab.add_argument(
+        "--threshold", type=_fraction, metavar="FRACTION", help="relative change that counts (default: ab.threshold)"
+    )
+    ab.add_argument(
+        "--report", type=Path, metavar="PATH", default=Path("reports/ab.json"), help="JSON with the `ab` section"
+    )
+    ab.add_argument("--markdown", type=Path, metavar="PATH", help="Markdown table (default: beside the report)")
+    ab.add_argument(
+        "--plot", type=Path, metavar="PATH", help="PNG of every round's values (default: beside the report)"
+    )
+    ab.add_argument(
+        "--benchmark-dir", type=Path, metavar="DIR", help="write github-action-benchmark custom*IsBetter JSON here"
+    )
+    ab.add_argument("--history", type=Path, metavar="PATH", help="append this run to a JSON Lines history")
+    ab.add_argument("--keep", action="store_true", help="keep the containers and built images (debugging)")
+    ab.set_defaults(run=_ab)
+
+
+def _rounds(text: str) -> int:
+    """argparse type: an integer of 2 or more (an interval needs two rounds)."""
+    value = int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"needs 2 or more, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    """argparse type: a fraction within (0, 1), such as 0.05 for 5 %."""
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"a fraction within (0, 1) such as 0.05, got {value}")
+    return value

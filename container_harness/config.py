@@ -118,6 +118,24 @@ class LoadConfig(_Strict):
     curve_p99_limit_ms: float | None = None  # the knee's p99 limit; default 3x the p99 at the lowest rate
 
 
+class AbConfig(_Strict):
+    """The same-run A/B comparison (`container-harness ab`): rounds, tolerance and the short per-round runs."""
+
+    baseline: str | None = None  # in pytest: the image the built one is compared with (--harness-ab-baseline)
+    rounds: int = Field(default=6, ge=2)
+    threshold: float = Field(default=0.05, gt=0, lt=1)
+    max_ci_width: float = Field(default=0.2, gt=0)
+    confidence: float = Field(default=0.95, ge=0.5, lt=1)
+    starts_per_round: int = Field(default=1, ge=1)
+    idle_seconds: float = Field(default=2.0, gt=0)
+    load_duration_s: float = Field(default=6.0, gt=0)
+    load_warmup_s: float = Field(default=2.0, ge=0)
+    # Environment for Locust on both sides (the locustfile's payload seed, its scenario): identical by design.
+    locust_env: dict[str, str] = Field(default_factory=dict)
+    # Paths (relative to the repository's top level) a --baseline-ref build uses when present; git lacks them.
+    untracked_inputs: list[str] = Field(default_factory=list)
+
+
 class HarnessConfig(_Strict):
     """Everything the checks need to know about one image; `root` anchors its relative paths."""
 
@@ -148,6 +166,7 @@ class HarnessConfig(_Strict):
     load: LoadConfig = Field(default_factory=LoadConfig)
     # Built-in checks to run, by name (None: every check the configuration supports).
     checks: list[str] | None = None
+    ab: AbConfig = Field(default_factory=AbConfig)
 
     def path(self, relative: str) -> Path:
         """A configured path resolved against the configuration's directory."""

@@ -4,6 +4,7 @@ carries a hint, the next thing to try. Every error class of the package lives he
 from __future__ import annotations
 
 __all__ = [
+    "AbInputError",
     "BaseImageMissingError",
     "BudgetFileError",
     "BuildError",
@@ -38,6 +39,12 @@ class ConfigError(HarnessError):
     """The harness configuration ([tool.harness], a config file or an option) is invalid."""
 
     hint = "fix the key named above; container_harness/README.md lists every key"
+
+
+class AbInputError(HarnessError):
+    """An A/B comparison cannot be made fairly: a missing image or ref, differing settings, a bound client."""
+
+    hint = "both images must exist and run under one configuration; see `container-harness ab --help`"
 
 
 class BudgetFileError(HarnessError):

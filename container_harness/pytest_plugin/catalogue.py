@@ -14,7 +14,7 @@ from typing import Literal
 
 from container_harness.config import HarnessConfig
 from container_harness.errors import ConfigError
-from container_harness.pytest_plugin import checks, load_checks
+from container_harness.pytest_plugin import ab_checks, checks, load_checks
 
 Stage = Literal["build", "inspect", "run", "measure", "load", "budgets"]
 STAGES: tuple[Stage, ...] = ("build", "inspect", "run", "measure", "load", "budgets")
@@ -101,6 +101,10 @@ def _needs_curve(config: HarnessConfig) -> str | None:
     return _needs_load(config) or (None if config.load.curve else "load.curve is false")
 
 
+def _needs_ab_baseline(config: HarnessConfig) -> str | None:
+    return None if config.ab.baseline else "no A/B baseline (--harness-ab-baseline IMAGE or ab.baseline)"
+
+
 def _needs_budgets(config: HarnessConfig) -> str | None:
     return None if config.budgets else "budgets (a budgets TOML file) is not set"
 
@@ -177,6 +181,7 @@ BUILTIN: tuple[Check, ...] = (
         records=("load.curve", "load.curve_png"),
         support=_needs_curve,
     ),
+    Check("ab", ab_checks.ab, "load", needs=("startup",), records=("ab.*",), support=_needs_ab_baseline),
     Check("budgets", checks.budgets, "budgets", support=_needs_budgets),
 )
 

@@ -61,6 +61,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_false",
         help="leave the load check out; budgets on its figures are skipped",
     )
+    from container_harness.pytest_plugin.ab_checks import add_ab_options
+
+    add_ab_options(group)
     parser.addini("harness_config", "TOML with the harness keys (default: [tool.harness] of pyproject.toml)")
     parser.addini("harness_report", "where report.json goes")
     parser.addini("harness_budgets", "budgets TOML")
@@ -71,11 +74,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marker, the run's HarnessSession with its fixtures, and the job-summary writer on CI."""
-    from container_harness.pytest_plugin import fixtures, github_summary
+    from container_harness.pytest_plugin import ab_checks, fixtures, github_summary
     from container_harness.pytest_plugin.session import HarnessSession
 
     config.addinivalue_line("markers", f"{MARKER}: builds or runs container images (needs a Docker engine)")
     config.pluginmanager.register(HarnessSession(config), fixtures.SESSION_PLUGIN)
     config.pluginmanager.register(fixtures, "container_harness_fixtures")
+    config.pluginmanager.register(ab_checks, "container_harness_ab")
     if os.environ.get(github_summary.ENV):
         config.pluginmanager.register(github_summary, "container_harness_github_summary")

@@ -377,6 +377,8 @@ def _overrides(config: pytest.Config) -> dict[str, Any]:
         "build_repeats": pick("--harness-build-repeats", "harness_build_repeats", int),
         "start_repeats": pick("--harness-start-repeats", "harness_start_repeats", int),
         "load.enabled": config.getoption("harness_load"),
+        "ab.baseline": config.getoption("--harness-ab-baseline"),
+        "ab.rounds": config.getoption("--harness-ab-rounds"),
     }
 
 

@@ -43,6 +43,7 @@ def test_the_default_selection_is_what_the_configuration_supports() -> None:
         unhealthy={"env": {"X": "1"}},
         volume={"host": "h", "target": "/t", "check_path": "/", "expect_json": {"a": 1}},
         load={"locustfile": "l.py", "curve": True},
+        ab={"baseline": "app:main"},
     )
     assert [check.name for check in catalogue.select(full, None)] == [check.name for check in catalogue.BUILTIN]
 

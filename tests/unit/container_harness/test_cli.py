@@ -110,3 +110,50 @@ def test_summary_prints_the_reports_markdown(report: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("## Container harness report")
     assert "| `load.p95_ms` | 8 ms |" in run.stdout
+
+
+def _history(path: Path, p95: list[float]) -> Path:
+    """A JSON Lines history of nights whose load.p95_ms took these values."""
+    lines = [
+        json.dumps(
+            {
+                "date": f"2026-11-{night + 1:02d}",
+                "sha": f"c{night}",
+                "figures": {"load.p95_ms": {"value": value, "unit": "ms", "better": "smaller"}},
+            }
+        )
+        for night, value in enumerate(p95)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_trend_flags_a_step_writing_markdown_and_png(tmp_path: Path) -> None:
+    history = _history(tmp_path / "history.jsonl", [8.0, 8.1, 7.9, 8.0, 9.6, 9.7, 9.5, 9.6])
+    run = _harness("trend", history, "--last", "4", "--markdown", tmp_path / "trend.md", "--fail-on-step")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "| load.p95_ms | 8 | 9.6 ms | 1.2" in run.stdout
+    assert (tmp_path / "trend.md").read_text() == run.stdout
+    assert (tmp_path / "history.png").stat().st_size > 10_000
+    assert _harness("trend", history, "--last", "4").returncode == 0
+
+
+def test_trend_of_a_missing_history_exits_2(tmp_path: Path) -> None:
+    run = _harness("trend", tmp_path / "absent.jsonl")
+    assert run.returncode == 2
+    assert "cannot read the history" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ab", "--candidate", "x"],  # no baseline at all
+        ["ab", "--baseline", "a", "--baseline-ref", "main"],  # both
+        ["ab", "--baseline", "a", "--rounds", "1"],
+        ["ab", "--baseline", "a", "--threshold", "5"],
+    ],
+)
+def test_ab_usage_errors_exit_2(args: list[str]) -> None:
+    run = _harness(*args)
+    assert run.returncode == 2
+    assert "error:" in run.stderr
