@@ -10,6 +10,7 @@ from typing import Final
 
 MODEL_TYPES: Final[tuple[str, ...]] = ("lightgbm", "lightgbm_ensemble")
 LOG_LEVELS: Final[tuple[str, ...]] = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+LOG_FORMAT: Final[str] = "%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 
 
 class SettingsError(ValueError):
