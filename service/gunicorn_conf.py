@@ -27,6 +27,9 @@ except SettingsError as exc:
 wsgi_app = APP_FACTORY
 bind = f"0.0.0.0:{_settings.port}"
 workers = _settings.web_concurrency
+# Overload policy: each worker holds at most this many connections and requests; past it uvicorn answers 503
+# at once and closes the connection, instead of queueing without bound (service/worker.py, docker/README.md).
+worker_connections = _settings.worker_connections
 # uvicorn-worker's worker (uvicorn.workers is deprecated), answering already-accepted connections on shutdown.
 worker_class = "service.worker.AnsweringUvicornWorker"
 # Each worker calls the factory itself, so ONNX sessions are created after the fork and never shared.

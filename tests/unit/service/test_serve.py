@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.request
@@ -54,3 +55,27 @@ def test_each_worker_serves_from_the_factory(start_server: StartServer) -> None:
     while server.output().count("Application startup complete") < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert server.output().count("Application startup complete") == 2, server.output()
+
+
+def test_past_worker_connections_requests_get_503_at_once_and_the_connection_closes(
+    start_server: StartServer,
+) -> None:
+    """uvicorn's limit_concurrency, as gunicorn's worker_connections: fewer than that many connections serve."""
+    server = start_server(WEB_CONCURRENCY="1", WORKER_CONNECTIONS="2")
+    server.wait_healthy()
+    held = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    extra = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        held.request("GET", "/health")
+        assert held.getresponse().status == 200
+        extra.request("GET", "/health")
+        shed = extra.getresponse()
+        shed.read()
+        assert (shed.status, shed.getheader("connection")) == (503, "close")
+    finally:
+        held.close()
+        extra.close()
+    time.sleep(0.2)  # the worker notices the closed connections
+    with urllib.request.urlopen(f"{server.url}/health", timeout=5) as response:
+        assert response.status == 200
+    assert server.output().count("Exceeded concurrency limit. Answered 503 (0 more") == 1
