@@ -43,6 +43,8 @@ def main() -> int:
     parser.add_argument("--delay-ms", type=float, default=6.0)
     parser.add_argument("--out", type=Path, default=Path("reports/soak"))
     args = parser.parse_args()
+    if args.minutes < 2:
+        parser.error("--minutes must be at least 2: the slope needs two minutes")
     args.out.mkdir(parents=True, exist_ok=True)
     client = docker.from_env()
     container = client.containers.run(

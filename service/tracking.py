@@ -22,12 +22,13 @@ from typing import Any, Final
 from service.model_store import LoadedModel, NoValidModelError, resolve
 from service.settings import LOG_FORMAT, Settings
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("service.tracking")  # also when run as __main__
 
 EXPERIMENT_NAME: Final[str] = "energy-optimization-api"
 REQUEST_TIMEOUT_S: Final[float] = 2.0
-# About half a minute of patience, so an API that starts before its tracking server still records.
-RETRY_DELAYS_S: Final[tuple[float, ...]] = (1.0, 2.0, 4.0, 8.0, 15.0)
+# About two minutes of patience, so an API that starts before its tracking server still records; the
+# recording has a process of its own, so waiting costs serving nothing.
+RETRY_DELAYS_S: Final[tuple[float, ...]] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 PARAM_VALUE_LIMIT: Final[int] = 500
 
 
