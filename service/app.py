@@ -1,12 +1,14 @@
-"""FastAPI app: thin routes over the predictor; `app` is built per worker process on first import."""
+"""FastAPI app factory: thin routes over the predictor, the model set loaded by each worker's lifespan."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: the batch route's body model is made at run time (its limit comes
+# from settings), and FastAPI must see that class itself as the parameter's annotation.
 import logging
 import sys
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any, Final
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Final, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,8 +16,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_json
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.model_store import NoValidModelError, list_model_sets, resolve
+from service.model_store import LoadedModel, NoValidModelError, list_model_sets, resolve
 from service.schemas import (
     BatchRequest,
     BatchResponse,
@@ -26,84 +29,134 @@ from service.schemas import (
     batch_request_model,
     raw_matrix,
 )
-from service.settings import Settings, SettingsError
-from service.tracking import start_model_recording
+from service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# gunicorn reads exit status 3 as "worker failed to boot" and stops the whole server instead of respawning.
-EXIT_NO_MODEL: Final[int] = 3
-LOG_FORMAT: Final[str] = "%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 JSON: Final[str] = "application/json"
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Resolve and load the model set, then build the routes around it; raises NoValidModelError."""
-    started = time.monotonic()
-    loaded = resolve(settings)
-    start_model_recording(settings, loaded)
-    model_set = loaded.model_set
-    predictor = model_set.predictor
-    model_type, model_version = model_set.model_type, model_set.model_version
-    models = ModelsResponse(
-        active_model_type=model_type,
-        active_source=loaded.source,
-        model_sets=list_model_sets(loaded, settings),
-    )
+@dataclass(frozen=True)
+class _Serving:
+    """What the lifespan loaded: the model set that serves, the models listing, and when it started."""
+
+    loaded: LoadedModel
+    models: ModelsResponse
+    started: float
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API for `settings` (default: read from the environment); its lifespan loads the model set.
+
+    gunicorn calls this in each worker (`service.app:create_app()`), so each worker makes its own ONNX
+    sessions after the fork. When no model set can serve, startup fails after one `cannot start:` log line.
+    """
+    settings = Settings.from_env() if settings is None else settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            loaded = resolve(settings)
+        except NoValidModelError as exc:
+            logger.critical("cannot start: %s", exc)
+            raise
+        models = ModelsResponse(
+            active_model_type=loaded.model_set.model_type,
+            active_source=loaded.source,
+            model_sets=list_model_sets(loaded, settings),
+        )
+        app.version = loaded.model_set.model_version
+        app.state.serving = _Serving(loaded, models, time.monotonic())
+        yield
+
     app = FastAPI(
         title="Steel plant energy-use prediction",
-        version=model_version,
         max_body_size=settings.max_body_bytes,
+        lifespan=lifespan,
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    app.add_middleware(_RefusedStartupInOneLine)
+
+    def serving() -> _Serving:
+        current: _Serving = app.state.serving
+        return current
 
     # The prediction routes return JSON they serialise themselves (response_model keeps the schema): FastAPI
     # would validate the response model again first, which costs a 1000-row batch about two milliseconds.
-    async def predict(request: PredictionRequest) -> Response:
+    async def predict(body: PredictionRequest) -> Response:
         """Predict one 15-minute interval."""
-        value = float(predictor.predict(raw_matrix((request,)))[0])
+        model_set = serving().loaded.model_set
+        value = float(model_set.predictor.predict(raw_matrix((body,)))[0])
         response = PredictionResponse(
-            predicted_usage_kwh=value, model_type=model_type, model_version=model_version
+            predicted_usage_kwh=value, model_type=model_set.model_type, model_version=model_set.model_version
         )
         return Response(response.model_dump_json(), media_type=JSON)
 
     _add_json_body_route(app, "/predict_onnx", predict, PredictionResponse)
 
-    async def predict_batch(batch: BatchRequest) -> Response:
+    batch_request = batch_request_model(settings.max_batch)
+
+    # mypy cannot check a class made at run time as an annotation; FastAPI needs exactly that class.
+    async def predict_batch(batch: batch_request) -> Response:  # type: ignore[valid-type]
         """Predict many intervals with one model call, in request order."""
-        values = predictor.predict(raw_matrix(batch.predictions)).tolist()
+        model_set = serving().loaded.model_set
+        values = model_set.predictor.predict(raw_matrix(cast(BatchRequest, batch).predictions)).tolist()
         response = {
             "predictions": [{"predicted_usage_kwh": v} for v in values],
-            "model_type": model_type,
-            "model_version": model_version,
+            "model_type": model_set.model_type,
+            "model_version": model_set.model_version,
         }
         return Response(to_json(response), media_type=JSON)
 
-    # The batch limit comes from settings, so FastAPI validates against a subclass made for it here.
-    predict_batch.__annotations__["batch"] = batch_request_model(settings.max_batch)
     _add_json_body_route(app, "/predict_onnx/batch", predict_batch, BatchResponse)
 
     @app.get("/predict_onnx/models")
     async def list_models() -> ModelsResponse:
         """The model sets found and which one serves."""
-        return models
+        return serving().models
 
     @app.get("/health")
     async def health() -> HealthResponse:
-        """Which model serves and from where; the model answered a probe before the app existed."""
+        """Which model serves and from where; the model answered a probe before the app served."""
+        current = serving()
+        model_set = current.loaded.model_set
         return HealthResponse(
             status="healthy",
             model_loaded=True,
-            model_type=model_type,
-            model_version=model_version,
-            model_source=loaded.source,
+            model_type=model_set.model_type,
+            model_version=model_set.model_version,
+            model_source=current.loaded.source,
             model_path=str(model_set.directory),
-            fallback_reason=loaded.fallback_reason,
-            uptime_seconds=round(time.monotonic() - started, 3),
+            fallback_reason=current.loaded.fallback_reason,
+            uptime_seconds=round(time.monotonic() - current.started, 3),
         )
 
     return app
+
+
+class _RefusedStartupInOneLine:
+    """ASGI middleware: a startup refused for want of a model is reported by its `cannot start:` line alone.
+
+    Starlette passes uvicorn the traceback of a failed lifespan, which uvicorn logs as an error; for a
+    refusal the lifespan has already logged the reason, so the traceback would only bury it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_refusal_quietly(message: Message) -> None:
+            # Starlette sends startup.failed from inside its `except` block, so the error is the one handled.
+            if message["type"] == "lifespan.startup.failed" and isinstance(sys.exc_info()[1], NoValidModelError):
+                message = {"type": "lifespan.startup.failed", "message": ""}
+            await send(message)
+
+        await self.app(scope, receive, send_refusal_quietly)
 
 
 class _ParsedJSONRequest(Request):
@@ -150,9 +203,7 @@ def _add_json_body_route(app: FastAPI, path: str, endpoint: Callable[..., Any], 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     """422 naming each field at fault, without echoing the input (it may be huge or hold NaN)."""
     assert isinstance(exc, RequestValidationError)
-    detail = [
-        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]} for error in exc.errors()
-    ]
+    detail = [{"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]} for error in exc.errors()]
     return JSONResponse({"detail": detail}, status_code=422)
 
 
@@ -160,29 +211,3 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """A logged 500 with no internals in the body; the server logs the traceback as well."""
     logger.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
     return JSONResponse({"detail": "internal server error"}, status_code=500)
-
-
-def _serve() -> FastAPI:
-    """Build the app from the environment, or exit with one clear log line when it cannot serve."""
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        logging.basicConfig(format=LOG_FORMAT, stream=sys.stderr)
-        logger.critical("cannot start: %s", exc)
-        raise SystemExit(EXIT_NO_MODEL) from None
-    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT, stream=sys.stderr)
-    logging.getLogger("service").setLevel(settings.log_level)
-    try:
-        return create_app(settings)
-    except NoValidModelError as exc:
-        logger.critical("cannot start: %s", exc)
-        raise SystemExit(EXIT_NO_MODEL) from None
-
-
-def __getattr__(name: str) -> FastAPI:
-    """Build `app` lazily so each server worker loads its own ONNX sessions after the fork."""
-    if name != "app":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    application = _serve()
-    globals()["app"] = application
-    return application

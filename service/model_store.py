@@ -7,11 +7,10 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from service.features import FEATURE_ENGINEERING_VERSION, FEATURE_NAMES
 from service.predictor import ModelCheckError, OnnxModel, Predictor
-from service.schemas import ModelSetInfo, ModelSource
 from service.settings import MODEL_TYPES, Settings
 
 logger = logging.getLogger(__name__)
@@ -34,6 +33,8 @@ REQUIRED_KEYS: Final[tuple[str, ...]] = (
 )
 SCHEMA_VERSION: Final[int] = 1
 
+ModelSource = Literal["external", "env", "embedded"]
+
 
 class InvalidModelSetError(Exception):
     """A model directory exists but its model set must not serve; the message says why."""
@@ -52,6 +53,18 @@ class ModelSet:
     directory: Path
     metadata: dict[str, Any]
     predictor: Predictor
+
+
+@dataclass(frozen=True)
+class ModelSetInfo:
+    """A model set found on disk: where, whether it serves, and its metadata."""
+
+    model_type: str
+    source: ModelSource
+    path: str
+    active: bool
+    metadata: dict[str, Any] | None
+    error: str | None
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Final, Literal
 
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 from pydantic_core import PydanticCustomError
 
 from service.features import LOAD_TYPES
+from service.model_store import ModelSetInfo, ModelSource
 
 LoadType = Literal["Light", "Medium", "Maximum"]
-ModelSource = Literal["external", "env", "embedded"]
 
 _STRICT_INPUT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
@@ -124,17 +124,6 @@ class HealthResponse(BaseModel):
     model_path: str
     fallback_reason: str | None
     uptime_seconds: float
-
-
-class ModelSetInfo(BaseModel):
-    """A model set found on disk: where, whether it serves, and its metadata."""
-
-    model_type: str
-    source: ModelSource
-    path: str
-    active: bool
-    metadata: dict[str, Any] | None
-    error: str | None
 
 
 class ModelsResponse(BaseModel):

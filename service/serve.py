@@ -1,19 +1,30 @@
-"""The image's entry point: gunicorn, with its double halt turned into its exit status.
+"""The image's entry point: gunicorn on the app factory, with distinct exit statuses for what stops it.
 
-When every worker fails to boot at once, gunicorn 27 reaps the second failure while halting for the first and
-lets HaltServer escape as a traceback; the status (3: no valid model) is what operators need, in one line.
+Exit statuses: 78 (EX_CONFIG) when an environment variable holds a value the service cannot use (the
+gunicorn master checks settings before any worker starts); 3 (gunicorn's "worker failed to boot") when no
+valid model set exists. When every worker fails to boot at once, gunicorn 27 reaps the second failure while
+halting for the first and lets HaltServer escape as a traceback; its status is what operators need, in one line.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Final
 
 from gunicorn.app.wsgiapp import run
+from gunicorn.arbiter import Arbiter
 from gunicorn.errors import HaltServer
 
+EXIT_BAD_SETTINGS: Final[int] = 78
+EXIT_NO_MODEL: Final[int] = Arbiter.WORKER_BOOT_ERROR
+APP_FACTORY: Final[str] = "service.app:create_app()"
+# The app name Dockerfile.api's CMD still passes; the app is only ever made by the factory.
+_IMAGE_CMD_APP: Final[str] = "service.app:app"
 
-def main() -> int:
-    """Run gunicorn with this process's arguments; gunicorn exits by itself unless it halts twice."""
+
+def main(argv: list[str]) -> int:
+    """Run gunicorn with `argv` (the image's CMD names the factory's old module attribute: mapped to it)."""
+    sys.argv = [APP_FACTORY if arg == _IMAGE_CMD_APP else arg for arg in argv]
     try:
         run()
     except HaltServer as exc:
@@ -23,4 +34,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv))

@@ -10,6 +10,7 @@ from typing import Final
 
 MODEL_TYPES: Final[tuple[str, ...]] = ("lightgbm", "lightgbm_ensemble")
 LOG_LEVELS: Final[tuple[str, ...]] = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+LOG_FORMAT: Final[str] = "%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 
 
 class SettingsError(ValueError):
@@ -27,6 +28,7 @@ class Settings:
     log_level: str = "INFO"
     port: int = 8000
     web_concurrency: int = 2
+    worker_connections: int = 64
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 1000
     mlflow_tracking_uri: str | None = None
@@ -51,6 +53,7 @@ class Settings:
             log_level=log_level,
             port=_positive_int(env, "PORT", defaults.port),
             web_concurrency=_positive_int(env, "WEB_CONCURRENCY", defaults.web_concurrency),
+            worker_connections=_positive_int(env, "WORKER_CONNECTIONS", defaults.worker_connections),
             max_body_bytes=_positive_int(env, "MAX_BODY_BYTES", defaults.max_body_bytes),
             max_batch=_positive_int(env, "MAX_BATCH", defaults.max_batch),
             mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI", "").strip() or None,

@@ -1,40 +1,35 @@
-"""Record the served model in MLflow once at start, in a background thread that serving never waits for.
+"""Record the served model in MLflow: `python -m service.tracking`, started once per server by the gunicorn master.
 
-MLflow's REST API through urllib keeps the image small: the `mlflow` package is never installed in it.
+A process of its own because the master must not import NumPy or ONNX Runtime: their threads would be
+copied half-alive into every worker it forks, which then hangs on exit. MLflow's REST API through urllib
+keeps the image small: the `mlflow` package is never installed in it.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import logging
-import os
 import socket
-import tempfile
-import threading
+import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
-from service.model_store import LoadedModel
-from service.settings import Settings
+from service.model_store import LoadedModel, NoValidModelError, resolve
+from service.settings import LOG_FORMAT, Settings
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("service.tracking")  # also when run as __main__
 
 EXPERIMENT_NAME: Final[str] = "energy-optimization-api"
 REQUEST_TIMEOUT_S: Final[float] = 2.0
-# About half a minute of patience, so an API that starts before its tracking server still records.
-RETRY_DELAYS_S: Final[tuple[float, ...]] = (1.0, 2.0, 4.0, 8.0, 15.0)
-API_PREFIX: Final[str] = "/api/2.0/mlflow/"
+# About two minutes of patience, so an API that starts before its tracking server still records; the
+# recording has a process of its own, so waiting costs serving nothing.
+RETRY_DELAYS_S: Final[tuple[float, ...]] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 PARAM_VALUE_LIMIT: Final[int] = 500
-
-_held_claims: list[int] = []
 
 
 class MlflowError(Exception):
@@ -57,8 +52,7 @@ class ModelRecord:
 
 def model_record(loaded: LoadedModel) -> ModelRecord:
     """The run content for the model that serves, read from its metadata."""
-    model_set = loaded.model_set
-    metadata = model_set.metadata
+    model_set, metadata = loaded.model_set, loaded.model_set.metadata
     params = {
         "model_type": model_set.model_type,
         "model_version": model_set.model_version,
@@ -66,11 +60,8 @@ def model_record(loaded: LoadedModel) -> ModelRecord:
         "model_path": str(model_set.directory),
         "feature_engineering_version": str(metadata.get("feature_engineering_version", "")),
     }
-    tags = {
-        "service": EXPERIMENT_NAME,
-        "host": socket.gethostname(),
-        "model_created_at": str(metadata.get("created_at", "")),
-    }
+    tags = {"service": EXPERIMENT_NAME, "host": socket.gethostname()}
+    tags["model_created_at"] = str(metadata.get("created_at", ""))
     if loaded.fallback_reason:
         tags["fallback_reason"] = loaded.fallback_reason
     return ModelRecord(
@@ -85,7 +76,7 @@ def flatten_metrics(metrics: object, prefix: str = "") -> Iterator[tuple[str, fl
     """Every number in a nested metrics object, keyed by its dotted path (`holdout.rmse`)."""
     if isinstance(metrics, Mapping):
         for key, value in metrics.items():
-            yield from flatten_metrics(value, f"{prefix}{key}." if prefix or key else prefix)
+            yield from flatten_metrics(value, f"{prefix}{key}.")
     elif isinstance(metrics, int | float) and not isinstance(metrics, bool):
         yield prefix.rstrip("."), float(metrics)
 
@@ -94,12 +85,10 @@ class MlflowRestClient:
     """The few MLflow REST calls a model record needs, each with a short timeout."""
 
     def __init__(self, tracking_uri: str, timeout_s: float = REQUEST_TIMEOUT_S) -> None:
-        self.base = tracking_uri.rstrip("/") + API_PREFIX
+        self.base = tracking_uri.rstrip("/") + "/api/2.0/mlflow/"
         self.timeout_s = timeout_s
 
-    def call(
-        self, endpoint: str, body: dict[str, Any] | None = None, query: dict[str, str] | None = None
-    ) -> Any:
+    def call(self, endpoint: str, body: dict[str, Any] | None = None, query: dict[str, str] | None = None) -> Any:
         """POST `body` (or GET with `query`) to one endpoint and return the decoded JSON answer."""
         url = self.base + endpoint + (f"?{urllib.parse.urlencode(query)}" if query else "")
         data = None if body is None else json.dumps(body).encode()
@@ -108,7 +97,11 @@ class MlflowRestClient:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 return json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
-            code, message = _error_of(exc)
+            try:
+                answer = json.loads(exc.read())
+                code, message = str(answer.get("error_code", "")), str(answer.get("message", ""))[:300]
+            except (OSError, ValueError, AttributeError):
+                code, message = "", str(exc.reason)
             raise MlflowError(f"{endpoint} answered HTTP {exc.code} {code}: {message}", code) from None
         except (OSError, ValueError) as exc:
             raise MlflowError(f"{endpoint} failed: {exc}") from None
@@ -141,37 +134,21 @@ class Recording:
     finished: bool = False
 
     def advance(self, client: MlflowRestClient) -> str:
-        """Do the steps still missing (experiment, run, params/metrics/tags, finish); return the run id."""
+        """Do the steps still missing (experiment, run, params/metrics, finish); return the run id."""
         if self.experiment_id is None:
             self.experiment_id = client.experiment_id(self.experiment_name)
         now_ms = int(time.time() * 1000)
         if self.run_id is None:
-            answer = client.call(
-                "runs/create",
-                {
-                    "experiment_id": self.experiment_id,
-                    "run_name": self.record.run_name,
-                    "start_time": now_ms,
-                    "tags": _pairs(self.record.tags),
-                },
-            )
-            self.run_id = str(answer["run"]["info"]["run_id"])
+            tags = _pairs(self.record.tags)
+            run = {"experiment_id": self.experiment_id, "run_name": self.record.run_name, "tags": tags}
+            self.run_id = str(client.call("runs/create", {**run, "start_time": now_ms})["run"]["info"]["run_id"])
         if not self.logged:
-            client.call(
-                "runs/log-batch",
-                {
-                    "run_id": self.run_id,
-                    "params": _pairs(self.record.params),
-                    "metrics": [
-                        {"key": key, "value": value, "timestamp": now_ms, "step": 0}
-                        for key, value in self.record.metrics.items()
-                    ],
-                },
-            )
+            metrics = [{"key": k, "value": v, "timestamp": now_ms, "step": 0} for k, v in self.record.metrics.items()]
+            params = _pairs(self.record.params)
+            client.call("runs/log-batch", {"run_id": self.run_id, "params": params, "metrics": metrics})
             self.logged = True
-        if not self.finished:
-            client.call("runs/update", {"run_id": self.run_id, "status": "FINISHED", "end_time": now_ms})
-            self.finished = True
+        client.call("runs/update", {"run_id": self.run_id, "status": "FINISHED", "end_time": now_ms})
+        self.finished = True
         return self.run_id
 
 
@@ -183,11 +160,9 @@ def record_with_retries(
 ) -> str:
     """Advance the recording until done or out of delays; return the outcome as one log line."""
     started = time.monotonic()
-    attempts = 0
     error: Exception | None = None
-    for delay in (0.0, *delays_s):
+    for attempt, delay in enumerate((0.0, *delays_s), start=1):
         sleep(delay)
-        attempts += 1
         try:
             run_id = recording.advance(client)
         except (MlflowError, KeyError, TypeError) as exc:  # unreachable, refused, or an unexpected answer
@@ -195,64 +170,35 @@ def record_with_retries(
             continue
         return (
             f"recorded model {recording.record.run_name} as run {run_id} in experiment "
-            f"{recording.experiment_name!r} (attempt {attempts}, {time.monotonic() - started:.2f} s)"
+            f"{recording.experiment_name!r} (attempt {attempt}, {time.monotonic() - started:.2f} s)"
         )
     return (
-        f"model not recorded ({attempts} attempts in {time.monotonic() - started:.1f} s): {error}; "
+        f"model not recorded ({len(delays_s) + 1} attempts in {time.monotonic() - started:.1f} s): {error}; "
         "serving is not affected"
     )
 
 
-def start_model_recording(
-    settings: Settings,
-    loaded: LoadedModel,
-    delays_s: Sequence[float] = RETRY_DELAYS_S,
-    timeout_s: float = REQUEST_TIMEOUT_S,
-    claim_dir: Path | None = None,
-) -> threading.Thread | None:
-    """Record the served model in a daemon thread when MLFLOW_TRACKING_URI is set; returns at once.
+def record_served_model(
+    settings: Settings, delays_s: Sequence[float] = RETRY_DELAYS_S, timeout_s: float = REQUEST_TIMEOUT_S
+) -> bool:
+    """Record the model set the workers serve (resolved as each of them resolves it); log the outcome in one line.
 
-    One worker per server records: the first to lock a file in `claim_dir` (default: the temp dir) named
-    for the server (the parent process) and the tracking URI; the lock dies with that worker.
+    True when a run was recorded; False when MLflow is not configured, unsupported, unreachable or refuses.
     """
     uri = settings.mlflow_tracking_uri
     if not uri:
-        return None
+        return False
     where = _redacted(uri)
     if urllib.parse.urlsplit(uri).scheme not in ("http", "https"):
         logger.warning("mlflow %s: only http(s) tracking URIs are supported; model not recorded", where)
-        return None
-    if not _claim(uri, Path(claim_dir or tempfile.gettempdir())):
-        logger.info("mlflow %s: another worker of this server records the model", where)
-        return None
-    recording = Recording(model_record(loaded))
-    client = MlflowRestClient(uri, timeout_s)
-
-    def run() -> None:
-        outcome = record_with_retries(client, recording, delays_s)
-        level = logging.INFO if recording.finished else logging.WARNING
-        logger.log(level, "mlflow %s: %s", where, outcome)
-
-    thread = threading.Thread(target=run, name="mlflow-record", daemon=True)
-    thread.start()
-    return thread
-
-
-def _claim(uri: str, claim_dir: Path) -> bool:
-    """True for the first process of this server (same parent) to ask for this URI; True when locks fail."""
-    key = hashlib.sha256(f"{os.getppid()} {uri}".encode()).hexdigest()[:16]
-    path = claim_dir / f"energy-api-mlflow-{key}.lock"
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    except OSError:
-        return True  # no writable temp dir: a duplicate run beats no run
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
         return False
-    _held_claims.append(fd)
-    return True
+    try:
+        recording = Recording(model_record(resolve(settings)))
+    except NoValidModelError:
+        return False  # the workers refuse to start and say why
+    outcome = record_with_retries(MlflowRestClient(uri, timeout_s), recording, delays_s)
+    logger.log(logging.INFO if recording.finished else logging.WARNING, "mlflow %s: %s", where, outcome)
+    return recording.finished
 
 
 def _pairs(mapping: Mapping[str, str]) -> list[dict[str, str]]:
@@ -260,21 +206,13 @@ def _pairs(mapping: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"key": key, "value": value} for key, value in mapping.items()]
 
 
-def _error_of(exc: urllib.error.HTTPError) -> tuple[str, str]:
-    """MLflow's error_code and message from an error answer, or what can be said without them."""
-    try:
-        body = json.loads(exc.read())
-        return str(body.get("error_code", "")), str(body.get("message", ""))[:300]
-    except (OSError, ValueError, AttributeError):
-        return "", exc.reason if isinstance(exc.reason, str) else ""
-
-
 def _redacted(uri: str) -> str:
     """The URI without user and password, for logs."""
     parts = urllib.parse.urlsplit(uri)
-    host = parts.hostname or ""
-    try:
-        netloc = f"{host}:{parts.port}" if parts.port else host
-    except ValueError:  # a port that is not a number: the request will say so
-        netloc = host
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+if __name__ == "__main__":
+    _settings = Settings.from_env()
+    logging.basicConfig(level=_settings.log_level, format=LOG_FORMAT, stream=sys.stderr)
+    sys.exit(0 if record_served_model(_settings) else 1)

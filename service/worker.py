@@ -4,14 +4,21 @@ uvicorn stops accepting and at once closes every connection without a request in
 whose request is already in the socket buffer: on `docker stop` or a SIGHUP reload those clients get a
 closed connection instead of an answer. Here the worker first stops accepting, lets the event loop read
 what already arrived for a moment, then shuts down as uvicorn does.
+
+Neither uvicorn nor uvicorn-worker offers a setting or a hook for the server class (uvicorn's fix for this
+race, pull request 3124, was closed unmerged), so `_serve` is copied from uvicorn-worker 0.4.0 with one
+change; pyproject.toml and requirements-api.txt pin 0.4.x, and tests/unit/service/test_worker.py fails
+when the installed `_serve` differs from the one copied (UPSTREAM_SERVE_SHA256).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import sys
-from typing import Final
+import time
+from typing import Any, Final
 
 from gunicorn.arbiter import Arbiter
 from uvicorn.server import Server
@@ -19,6 +26,12 @@ from uvicorn_worker import UvicornWorker
 
 # Long enough for the loop to read requests that reached accepted connections; short next to the 5 s grace.
 ACCEPTED_GRACE_S: Final[float] = 0.2
+# uvicorn's warning for each request it answers 503 past limit_concurrency, and how often to let it through.
+SHEDDING_MESSAGE: Final[str] = "Exceeded concurrency limit."
+SHEDDING_LOG_INTERVAL_S: Final[float] = 1.0
+# sha256 of inspect.getsource(uvicorn_worker.UvicornWorker._serve) in uvicorn-worker 0.4.0, the copy's origin.
+UPSTREAM_SERVE_VERSION: Final[str] = "0.4.0"
+UPSTREAM_SERVE_SHA256: Final[str] = "eb799ef03d6393179135c6235dc0a9a00884ad34bc600a0b8cc514d22c25aafc"
 
 
 class _AnsweringServer(Server):
@@ -29,8 +42,37 @@ class _AnsweringServer(Server):
         await super().shutdown(sockets)
 
 
+class _SheddingLogOncePerSecond(logging.Filter):
+    """uvicorn logs a warning for each 503 it sheds, thousands a second under overload: keep one a second."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = -SHEDDING_LOG_INTERVAL_S
+        self._dropped = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != SHEDDING_MESSAGE:
+            return True
+        now = time.monotonic()
+        if now - self._last < SHEDDING_LOG_INTERVAL_S:
+            self._dropped += 1
+            return False
+        record.msg = f"{SHEDDING_MESSAGE} Answered 503 ({self._dropped} more since the last such line)."
+        self._last, self._dropped = now, 0
+        return True
+
+
 class AnsweringUvicornWorker(UvicornWorker):
-    """uvicorn-worker's UvicornWorker serving through _AnsweringServer (its _serve, with that one change)."""
+    """uvicorn-worker's UvicornWorker serving through _AnsweringServer (its _serve, with that one change).
+
+    gunicorn's `worker_connections` bounds the worker as uvicorn's `limit_concurrency` (uvicorn-worker does not
+    pass it on): past that many connections or requests, uvicorn answers 503 at once and closes the connection.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.config.limit_concurrency = self.cfg.worker_connections
+        logging.getLogger("uvicorn.error").addFilter(_SheddingLogOncePerSecond())
 
     async def _serve(self) -> None:
         self.config.app = self.wsgi

@@ -30,6 +30,7 @@ def test_every_variable_is_read() -> None:
             "LOG_LEVEL": "debug",
             "PORT": "9000",
             "WEB_CONCURRENCY": "4",
+            "WORKER_CONNECTIONS": "16",
             "MAX_BODY_BYTES": "2048",
             "MAX_BATCH": "10",
         }
@@ -43,6 +44,7 @@ def test_every_variable_is_read() -> None:
         log_level="DEBUG",
         port=9000,
         web_concurrency=4,
+        worker_connections=16,
         max_body_bytes=2048,
         max_batch=10,
     )

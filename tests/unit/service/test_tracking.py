@@ -11,14 +11,12 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from service.app import create_app
 from service.model_store import LoadedModel, resolve
 from service.settings import Settings
 from service.tracking import (
@@ -26,10 +24,10 @@ from service.tracking import (
     Recording,
     flatten_metrics,
     model_record,
+    record_served_model,
     record_with_retries,
-    start_model_recording,
 )
-from tests.example_request import EXAMPLE
+from tests.unit.service.server_process import Server
 
 SERVER_START_TIMEOUT_S = 90.0
 
@@ -159,7 +157,7 @@ def test_model_record_names_the_served_model_and_carries_its_metadata_metrics(lo
     assert record.run_name == f"{metadata['model_type']}-{metadata['model_version']}"
 
 
-def test_start_records_one_finished_run_with_params_metrics_and_tags(
+def test_recording_makes_one_finished_run_with_params_metrics_and_tags(
     mlflow_server: MlflowServer,
     loaded: LoadedModel,
     models_dir: Path,
@@ -168,10 +166,7 @@ def test_start_records_one_finished_run_with_params_metrics_and_tags(
 ) -> None:
     caplog.set_level(logging.INFO, logger="service.tracking")
     settings = _settings(models_dir, tmp_path, mlflow_server.uri)
-    thread = start_model_recording(settings, loaded, claim_dir=tmp_path)
-    assert thread is not None
-    thread.join(timeout=30)
-    assert not thread.is_alive()
+    assert record_served_model(settings)
 
     version = loaded.model_set.model_version
     runs = [
@@ -211,19 +206,6 @@ def test_a_second_server_start_reuses_the_experiment(
     }
 
 
-def test_only_one_worker_of_a_server_records(
-    loaded: LoadedModel, models_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO, logger="service.tracking")
-    settings = _settings(models_dir, tmp_path, f"http://127.0.0.1:{_free_port()}")
-    first = start_model_recording(settings, loaded, delays_s=(), timeout_s=0.5, claim_dir=tmp_path)
-    second = start_model_recording(settings, loaded, delays_s=(), timeout_s=0.5, claim_dir=tmp_path)
-    assert first is not None
-    assert second is None
-    assert "another worker of this server records the model" in caplog.text
-    first.join(timeout=5)
-
-
 def test_recording_waits_for_a_server_that_starts_late_and_makes_one_run(
     loaded: LoadedModel, tmp_path: Path
 ) -> None:
@@ -259,55 +241,54 @@ def test_unreachable_server_gives_up_with_one_line_after_its_attempts(loaded: Lo
 
 
 def test_non_http_tracking_uri_is_logged_and_ignored(
-    loaded: LoadedModel, models_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    models_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = _settings(models_dir, tmp_path, "file:///tmp/mlruns")
-    assert start_model_recording(settings, loaded, claim_dir=tmp_path) is None
+    assert not record_served_model(settings)
     assert "only http(s) tracking URIs are supported" in caplog.text
 
 
-def _serve_example(settings: Settings) -> tuple[float, float]:
-    """Seconds to build the app, then to answer /health and one prediction (both must be 200)."""
-    started = time.monotonic()
-    app = create_app(settings)
-    built = time.monotonic() - started
-    with TestClient(app) as client:
-        started = time.monotonic()
-        assert client.get("/health").json()["status"] == "healthy"
-        response = client.post("/predict_onnx", json=EXAMPLE)
-        served = time.monotonic() - started
-    assert response.status_code == 200, response.text
-    assert response.json()["predicted_usage_kwh"] > 0
-    return built, served
-
-
-def test_app_starts_and_serves_in_normal_time_when_mlflow_is_down_or_hangs(
-    models_dir: Path, tmp_path: Path
+def test_a_server_with_two_workers_records_one_run(
+    mlflow_server: MlflowServer, start_server: Callable[..., Server]
 ) -> None:
-    baseline_built, baseline_served = _serve_example(_settings(models_dir, tmp_path, None))
-    refused = f"http://127.0.0.1:{_free_port()}"
+    before = len(mlflow_server.runs("energy-optimization-api"))
+    server = start_server(MLFLOW_TRACKING_URI=mlflow_server.uri, WEB_CONCURRENCY="2")
+    server.wait_healthy()
+    deadline = time.monotonic() + 30
+    while "mlflow http://127.0.0.1" not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)  # a second recording, if any, would be as fast
+
+    assert len(mlflow_server.runs("energy-optimization-api")) == before + 1, server.output()
+    assert server.output().count("recorded model ") == 1
+
+
+def test_server_serves_at_once_while_mlflow_hangs(start_server: Callable[..., Server]) -> None:
     with socket.socket() as blackhole:  # accepts connections (backlog) and never answers
         blackhole.bind(("127.0.0.1", 0))
         blackhole.listen(8)
-        hanging = f"http://127.0.0.1:{blackhole.getsockname()[1]}"
-        for uri in (refused, hanging):
-            built, served = _serve_example(_settings(models_dir, tmp_path, uri))
-            assert built < baseline_built * 1.5 + 0.3, f"{uri}: app built in {built:.2f} s"
-            assert served < baseline_served * 1.5 + 0.3, f"{uri}: served in {served:.2f} s"
-        recorders = [t for t in threading.enumerate() if t.name == "mlflow-record"]
-        assert any(t.is_alive() for t in recorders), "the recording thread should still be waiting on MLflow"
+        started = time.monotonic()
+        server = start_server(MLFLOW_TRACKING_URI=f"http://127.0.0.1:{blackhole.getsockname()[1]}")
+        server.wait_healthy(timeout_s=15)
+        assert "model not recorded" not in server.output(), "the recording should still be waiting on MLflow"
+    assert time.monotonic() - started < 15
+
+
+def test_no_valid_model_records_nothing_and_leaves_the_reason_to_the_workers(tmp_path: Path) -> None:
+    settings = Settings(
+        embedded_model_path=tmp_path / "empty",
+        external_model_path=tmp_path / "absent",
+        mlflow_tracking_uri=f"http://127.0.0.1:{_free_port()}",
+    )
+    assert not record_served_model(settings)
 
 
 def test_outcome_line_names_no_credentials(
-    loaded: LoadedModel, models_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    models_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="service.tracking")
     uri = f"http://user:secret@127.0.0.1:{_free_port()}"
-    thread = start_model_recording(
-        _settings(models_dir, tmp_path, uri), loaded, delays_s=(), timeout_s=0.5, claim_dir=tmp_path
-    )
-    assert thread is not None
-    thread.join(timeout=5)
+    assert not record_served_model(_settings(models_dir, tmp_path, uri), delays_s=(), timeout_s=0.5)
     lines = [r.getMessage() for r in caplog.records if r.name == "service.tracking"]
     assert len(lines) == 1
     assert "secret" not in lines[0]
