@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -119,6 +119,9 @@ class HarnessConfig(_Strict):
     build_args: dict[str, str] = Field(default_factory=dict)
     base_provider: str | None = None
     code_change_path: str | None = None
+    dependency_change_path: str | None = None
+    builder: Literal["auto", "buildkit", "classic"] = "auto"
+    prune_build_cache: bool = False
     keep_image: bool = False
     keep: bool = False
     build_repeats: int = Field(default=1, ge=1)
@@ -224,6 +227,8 @@ def image_spec(config: HarnessConfig) -> ImageSpec:
         target=config.target,
         code_change_path=config.code_change_path,
         base_provider=config.base_provider,
+        dependency_change_path=config.dependency_change_path,
+        builder=config.builder,
     )
 
 

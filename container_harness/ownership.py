@@ -11,6 +11,8 @@ from functools import partial
 import docker
 from docker.errors import APIError, ImageNotFound, NotFound
 
+from container_harness.build.buildkit_log import rfc3339_seconds
+
 LABEL = "io.harness.session"
 _SHORT_ID = re.compile(r"[0-9a-f]{12,64}")
 
@@ -23,6 +25,7 @@ class CleanupSummary:
     networks: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
+    build_cache: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -31,12 +34,17 @@ class Session:
 
     Built images are tracked by reference instead of labelled: the build API's `labels=` appends a LABEL
     step to every build, which costs a container commit (about 1 s here) in each uncached build.
+    BuildKit's cache records carry no label: with prune_build_cache, cleanup prunes the records created
+    while one of this run's BuildKit builds ran (buildkit_windows, epoch seconds, engine and host sharing
+    a clock); a build another party runs at the same moment can lose its new records too.
     """
 
     id: str
     client: docker.DockerClient
     keep: bool = False
     built_images: list[str] = field(default_factory=list)
+    prune_build_cache: bool = False
+    buildkit_windows: list[tuple[float, float]] = field(default_factory=list)
 
     def labels(self) -> dict[str, str]:
         """The label that marks an object as this run's."""
@@ -46,6 +54,10 @@ class Session:
         """Remember an image (tag or id) this run built, so cleanup removes it."""
         if ref not in self.built_images:
             self.built_images.append(ref)
+
+    def note_buildkit_build(self, started: float, ended: float) -> None:
+        """Remember when a BuildKit build of this run ran (epoch seconds): its cache records date from then."""
+        self.buildkit_windows.append((started, ended))
 
     def cleanup(self, keep_images: Sequence[str] = ()) -> CleanupSummary:
         """Remove this run's containers, networks, volumes and images (but not keep_images); idempotent."""
@@ -74,12 +86,38 @@ class Session:
             if _ignore_missing(partial(self.client.images.remove, ref, noprune=False)):
                 summary.images.append(ref)
         self.built_images = [ref for ref in self.built_images if ref in keep_images]
+        if self.prune_build_cache and self.buildkit_windows:
+            summary.build_cache.extend(_prune_records(self.client, self.buildkit_windows))
         return summary
 
 
-def new_session(client: docker.DockerClient, keep: bool = False) -> Session:
+def new_session(client: docker.DockerClient, keep: bool = False, prune_build_cache: bool = False) -> Session:
     """A session with a fresh random id."""
-    return Session(id=secrets.token_hex(6), client=client, keep=keep)
+    return Session(id=secrets.token_hex(6), client=client, keep=keep, prune_build_cache=prune_build_cache)
+
+
+def _prune_records(client: docker.DockerClient, windows: Sequence[tuple[float, float]]) -> list[str]:
+    """Prune the builder cache's records created within one of the windows; ids of what went.
+
+    The engine's prune takes one id per call, and a record another record rests on only goes once that one
+    has, hence the passes until one removes nothing. Records in use by a running build stay.
+    """
+    deleted: list[str] = []
+    while candidates := [
+        str(record["ID"])
+        for record in client.df().get("BuildCache") or []
+        if record["ID"] not in deleted
+        and any(start <= rfc3339_seconds(record["CreatedAt"]) <= end for start, end in windows)
+    ]:
+        gone = [
+            record_id
+            for candidate in candidates
+            for record_id in client.api.prune_builds(filters={"id": candidate}).get("CachesDeleted") or []
+        ]
+        if not gone:
+            break
+        deleted += gone
+    return deleted
 
 
 def _is_image_id(ref: str) -> bool:

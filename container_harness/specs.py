@@ -7,13 +7,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 __all__ = ["ImageSpec", "LoadSpec", "RunSpec"]
 
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """What to build: Dockerfile, context, tag, build args, target, code file to touch, base provider."""
+    """What to build: Dockerfile, context, tag, build args, target, code and dependency files to touch, base
+    provider, and the builder (auto: BuildKit when the buildx plugin answers, else classic)."""
 
     dockerfile: Path
     context: Path
@@ -22,6 +24,8 @@ class ImageSpec:
     target: str | None = None
     code_change_path: str | None = None
     base_provider: str | None = None
+    dependency_change_path: str | None = None
+    builder: Literal["auto", "buildkit", "classic"] = "auto"
 
 
 @dataclass(frozen=True)

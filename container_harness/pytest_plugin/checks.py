@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from container_harness.build.classic_log import BuildStep
+from container_harness.build.log import BuildStep
 from container_harness.build.timer import BuildRun, BuildTimings
 from container_harness.config import HarnessConfig
 from container_harness.figures import format_figure
@@ -30,6 +30,7 @@ __all__ = [  # noqa: RUF022
     "test_full_build_succeeds",
     "test_cached_rebuild_hits_cache_everywhere",
     "test_code_change_reuses_dependency_steps",
+    "test_dependency_change_rebuild_timed",
     "test_image_size_matches_engine",
     "test_image_config_matches_expectations",
     "test_required_files_present",
@@ -43,7 +44,8 @@ __all__ = [  # noqa: RUF022
     "test_budget",
 ]
 
-# Steps that never show a cache hit on the classic builder: they make no layer.
+# Steps that make no layer: the classic builder never shows them cached, BuildKit marks FROM cached even in
+# a --no-cache build (the base came from the engine's store). Their cache flag says nothing.
 _NO_CACHE_STEPS = ("FROM", "ARG")
 _ROOT_USERS = ("", "root", "0", "0:0", "root:root", "root:0", "0:root")
 _WASTED_FILES_REPORTED = 10
@@ -97,6 +99,23 @@ def test_code_change_reuses_dependency_steps(
         f"code-change rebuild {build_timings.code_change_s:.2f} s is not faster than the full build "
         f"{build_timings.full_s:.2f} s"
     )
+
+
+@pytest.mark.container
+def test_dependency_change_rebuild_timed(
+    build_timings: BuildTimings, harness_config: HarnessConfig, harness_results: Results
+) -> None:
+    """After a lock/requirements file changes the rebuild sees it: the rebuild cache mounts exist for."""
+    if harness_config.dependency_change_path is None:
+        pytest.fail(
+            "set dependency_change_path (a lock or requirements file the build reads) to time "
+            "dependency-change rebuilds"
+        )
+    for run in build_timings.dependency_change:
+        rebuilt = _rebuilt(run)
+        assert rebuilt, f"changing {harness_config.dependency_change_path} rebuilt no step: the build never reads it"
+        harness_results.record("build.dependency_change_rebuilt_steps", [step.instruction for step in rebuilt])
+    assert build_timings.dependency_change_s > 0
 
 
 @pytest.mark.container
@@ -270,7 +289,8 @@ def test_budget(harness_budget: Budget, harness_results: Results) -> None:
 
 
 def _cached(run: BuildRun) -> list[BuildStep]:
-    return [step for step in run.log.steps if step.cached]
+    """Steps the cache served (steps that make no layer left out)."""
+    return [step for step in run.log.steps if step.cached and step.keyword not in _NO_CACHE_STEPS]
 
 
 def _rebuilt(run: BuildRun) -> list[BuildStep]:

@@ -228,7 +228,9 @@ def harness_session(
         # other container test would only repeat it.
         request.session.shouldfail = "the Docker engine is unreachable (see the first error)"
         pytest.fail(unreachable, pytrace=False)
-    state.session = new_session(client, keep=harness_config.keep)
+    state.session = new_session(
+        client, keep=harness_config.keep, prune_build_cache=harness_config.prune_build_cache
+    )
     harness_results.record(f"{_ENVIRONMENT}.engine", engine_facts(client))
     harness_results.record(f"{_ENVIRONMENT}.session_id", state.session.id)
     yield state.session
