@@ -83,18 +83,14 @@ def run_buildx(
     """
     with tempfile.TemporaryDirectory(prefix="harness-buildx-") as tmp:
         iidfile = Path(tmp) / "iid"
-        command = [
-            "docker", "buildx", "build", "--progress=rawjson", "--load", "--pull=false",
-            "--file", str(dockerfile), "--tag", tag, "--iidfile", str(iidfile),
-        ]  # fmt: skip
-        command += [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
-        command += [arg for key, value in build_args.items() for arg in ("--build-arg", f"{key}={value}")]
-        command += ["--target", target] if target else []
-        command += ["--no-cache"] if nocache else []
+        command = buildx_command(
+            dockerfile=dockerfile, context=context, tag=tag, build_args=build_args, target=target,
+            labels=labels, nocache=nocache, iidfile=iidfile,
+        )  # fmt: skip
         start = time.monotonic()
         try:
             done = subprocess.run(
-                [*command, str(context)], capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S, check=False
+                command, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S, check=False
             )
         except subprocess.TimeoutExpired as exc:
             stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
@@ -108,6 +104,29 @@ def run_buildx(
         if log.error is None and log.image_id is None and iidfile.is_file():
             log.image_id = iidfile.read_text().strip() or None
     return seconds, log
+
+
+def buildx_command(
+    *,
+    dockerfile: Path,
+    context: Path,
+    tag: str,
+    build_args: dict[str, str],
+    target: str | None,
+    labels: dict[str, str],
+    nocache: bool,
+    iidfile: Path,
+) -> list[str]:
+    """The `docker buildx build` command line of one build (rawjson progress on stderr, image loaded)."""
+    command = [
+        "docker", "buildx", "build", "--progress=rawjson", "--load", "--pull=false",
+        "--file", str(dockerfile), "--tag", tag, "--iidfile", str(iidfile),
+    ]  # fmt: skip
+    command += [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
+    command += [arg for key, value in build_args.items() for arg in ("--build-arg", f"{key}={value}")]
+    command += ["--target", target] if target else []
+    command += ["--no-cache"] if nocache else []
+    return [*command, str(context)]
 
 
 def _run_quietly(command: list[str]) -> str | None:

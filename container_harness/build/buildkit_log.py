@@ -18,8 +18,10 @@ from typing import Any
 
 from container_harness.build.log import BuildLog, BuildStep
 
-_STEP = re.compile(r"^\[(?P<stage>\S+) (?P<index>\d+)/\d+\] (?P<instruction>.*)$", re.DOTALL)
-_TIMESTAMP = re.compile(r"^(?P<base>[^.Z+]+)(?:\.(?P<fraction>\d+))?(?P<zone>Z|[+-]\d\d:\d\d)?$")
+_STEP = re.compile(r"^\[(?:(?P<stage>\S+) )?(?P<index>\d+)/\d+\] (?P<instruction>.*)$", re.DOTALL)
+_TIMESTAMP = re.compile(
+    r"^(?P<base>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(?P<fraction>\d+))?(?P<zone>Z|[+-]\d\d:\d\d)?$"
+)
 _IMAGE_ID = re.compile(r"^writing image (?P<id>sha256:[0-9a-f]{64})")
 _CONTEXT = "[internal] load build context"
 _EXPORTER = "exporting to "
@@ -100,9 +102,10 @@ def split_stream(text: str) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def _steps(vertexes: Iterable[_Vertex], stage_order: Sequence[str], end: float) -> list[BuildStep]:
-    """Dockerfile steps, ordered by stage then index and numbered 1.. in that order."""
+    """Dockerfile steps, ordered by stage then index and numbered 1.. in that order (BuildKit leaves the
+    stage out of a single-stage build's names: `[2/3] RUN ...`)."""
     found = [(match, vertex) for vertex in vertexes if (match := _STEP.match(vertex.name))]
-    stages = list(stage_order)
+    stages: list[str | None] = list(stage_order)
     for match, _ in found:
         if match["stage"] not in stages:
             stages.append(match["stage"])
