@@ -57,7 +57,8 @@ def _exists(client: docker.DockerClient, ref: str) -> bool:
 
 @pytest.fixture(scope="module")
 def spec(session: Session) -> ImageSpec:
-    """The tiny image on a base of its own that only the provider can make (so the provider path runs)."""
+    """The tiny image on a base of its own that only the provider can make (so the provider path runs), on
+    the classic builder (test_buildkit_build.py covers BuildKit)."""
     base = f"harness-test/busybox:{session.id}"
     session.track_image(base)
     return ImageSpec(
@@ -67,6 +68,7 @@ def spec(session: Session) -> ImageSpec:
         build_args={"BASE_IMAGE": base},
         code_change_path="app/www/index.html",
         base_provider=f'sh {TINY / "provide_base.sh"} "$HARNESS_BASE_IMAGE"',
+        builder="classic",
     )
 
 

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import docker
 import pytest
@@ -218,7 +219,13 @@ def tiny_image(harness_session: Session) -> str:
     return build_image(harness_session, spec, nocache=False, kind="cached").image_id
 
 
-def test_failing_build_names_the_step_and_its_last_output(harness_session: Session, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("builder", "engine_says"),
+    [("classic", "returned a non-zero code: 7"), ("buildkit", "exit code: 7")],
+)
+def test_failing_build_names_the_step_and_its_last_output(
+    harness_session: Session, tmp_path: Path, builder: Literal["classic", "buildkit"], engine_says: str
+) -> None:
     token = f"h5-build-{secrets.token_hex(4)}"
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text(
@@ -227,7 +234,7 @@ def test_failing_build_names_the_step_and_its_last_output(harness_session: Sessi
     )
     build_args = ensure_base_images(harness_session.client, dockerfile, {}, BASE_PROVIDER, tmp_path)
     tag = f"harness-failures/broken:{token}"
-    spec = ImageSpec(dockerfile=dockerfile, context=tmp_path, tag=tag, build_args=build_args)
+    spec = ImageSpec(dockerfile=dockerfile, context=tmp_path, tag=tag, build_args=build_args, builder=builder)
 
     with pytest.raises(BuildError) as raised:
         build_image(harness_session, spec, nocache=True, kind="full")
@@ -238,7 +245,8 @@ def test_failing_build_names_the_step_and_its_last_output(harness_session: Sessi
     assert "RUN echo" in failure.step
     assert token in failure.step
     assert f"{token}: error: no such file" in failure.log_tail
-    assert "returned a non-zero code: 7" in message
+    assert engine_says in message
+    assert f"{builder} builder" in message
     assert failure.step in message
     assert f"{token}: compiling the assets" in message
     assert tags_starting(harness_session.client, tag) == []
