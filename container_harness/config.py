@@ -121,6 +121,7 @@ class HarnessConfig(_Strict):
     code_change_path: str | None = None
     dependency_change_path: str | None = None
     builder: Literal["auto", "buildkit", "classic"] = "auto"
+    classic_dockerfile: str | None = None
     prune_build_cache: bool = False
     keep_image: bool = False
     keep: bool = False
@@ -229,6 +230,7 @@ def image_spec(config: HarnessConfig) -> ImageSpec:
         base_provider=config.base_provider,
         dependency_change_path=config.dependency_change_path,
         builder=config.builder,
+        classic_dockerfile=config.path(config.classic_dockerfile) if config.classic_dockerfile else None,
     )
 
 

@@ -15,7 +15,8 @@ __all__ = ["ImageSpec", "LoadSpec", "RunSpec"]
 @dataclass(frozen=True)
 class ImageSpec:
     """What to build: Dockerfile, context, tag, build args, target, code and dependency files to touch, base
-    provider, and the builder (auto: BuildKit when the buildx plugin answers, else classic)."""
+    provider, and the builder (auto: BuildKit when the buildx plugin answers, else classic, which builds
+    classic_dockerfile when one is given: a BuildKit-only Dockerfile's fallback)."""
 
     dockerfile: Path
     context: Path
@@ -26,6 +27,7 @@ class ImageSpec:
     base_provider: str | None = None
     dependency_change_path: str | None = None
     builder: Literal["auto", "buildkit", "classic"] = "auto"
+    classic_dockerfile: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -122,10 +122,12 @@ def build_image(
     Both the tag and the image id are tracked, so an image a later build untags is still cleaned up;
     BuildKit's images also carry the session label (it costs no step there, unlike the classic builder).
     """
+    builder = resolve_builder(spec.builder)
+    if builder == "classic" and spec.classic_dockerfile is not None:
+        spec = replace(spec, dockerfile=spec.classic_dockerfile)
     context = context or spec.context
     tag = tag or spec.tag
     dockerfile = _dockerfile_in(spec, context)
-    builder = resolve_builder(spec.builder)
     if builder == "buildkit":
         started = time.time()
         seconds, log = run_buildx(
