@@ -229,7 +229,7 @@ def _changed_builds(
     runs: list[BuildRun] = []
     for _ in range(repeats if path is not None else 0):
         with tempfile.TemporaryDirectory(prefix="harness-context-") as tmp:
-            copy = _changed_copy(spec, kind, path or "", Path(tmp))
+            copy = changed_copy(spec, kind, path or "", Path(tmp))
             tag = f"{spec.tag}-{kind.replace('_', '-')}"
             runs.append(build_image(session, spec, nocache=False, kind=kind, context=copy, tag=tag))
     return runs
@@ -244,7 +244,7 @@ def _dockerfile_in(spec: ImageSpec, context: Path) -> Path:
     return dockerfile
 
 
-def _changed_copy(spec: ImageSpec, kind: BuildKind, changed_path: str, into: Path) -> Path:
+def changed_copy(spec: ImageSpec, kind: BuildKind, changed_path: str, into: Path) -> Path:
     """Copy what the build would send (per .dockerignore) into `into`; append a comment to the changed file."""
     source = spec.context.resolve()
     ignore_file = source / ".dockerignore"
