@@ -19,7 +19,7 @@ from typing import Any
 
 import docker
 
-from container_harness.build.buildkit import buildx_command
+from container_harness.build.buildkit import BuildxRequest, buildx_command
 from container_harness.engine import connect
 from container_harness.ownership import Session, new_session
 
@@ -54,10 +54,11 @@ def timed_build(session: Session, context: Path, tag: str, base: str, nocache: b
 def buildkit_build(session: Session, context: Path, dockerfile: Path, tag: str, base: str, nocache: bool) -> str:
     """The rawjson output (stderr) of one `docker buildx build`, as the harness reads it."""
     with tempfile.TemporaryDirectory() as tmp:
-        command = buildx_command(
+        request = BuildxRequest(
             dockerfile=dockerfile, context=context, tag=tag, build_args={"BASE_IMAGE": base}, target=None,
-            labels=session.labels(), nocache=nocache, iidfile=Path(tmp) / "iid",
+            labels=session.labels(), nocache=nocache,
         )
+        command = buildx_command(request, Path(tmp) / "iid")
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     session.track_image(tag)
     return done.stderr

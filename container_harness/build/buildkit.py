@@ -65,17 +65,20 @@ def resolve_builder(choice: str) -> Builder:
     )
 
 
-def run_buildx(
-    *,
-    dockerfile: Path,
-    context: Path,
-    tag: str,
-    build_args: dict[str, str],
-    target: str | None,
-    labels: dict[str, str],
-    nocache: bool,
-    stage_order: Sequence[str],
-) -> tuple[float, BuildLog]:
+@dataclass(frozen=True)
+class BuildxRequest:
+    """One `docker buildx build`: what to build, how to tag and label it, and whether to skip the cache."""
+
+    dockerfile: Path
+    context: Path
+    tag: str
+    build_args: dict[str, str]
+    target: str | None
+    labels: dict[str, str]
+    nocache: bool
+
+
+def run_buildx(request: BuildxRequest, stage_order: Sequence[str]) -> tuple[float, BuildLog]:
     """One `docker buildx build --progress=rawjson --load`: wall seconds (process start to exit) and its log.
 
     --pull=false resolves FROM images locally first; a missing one would still be pulled, so the caller
@@ -83,15 +86,10 @@ def run_buildx(
     """
     with tempfile.TemporaryDirectory(prefix="harness-buildx-") as tmp:
         iidfile = Path(tmp) / "iid"
-        command = buildx_command(
-            dockerfile=dockerfile, context=context, tag=tag, build_args=build_args, target=target,
-            labels=labels, nocache=nocache, iidfile=iidfile,
-        )  # fmt: skip
+        command = buildx_command(request, iidfile)
         start = time.monotonic()
         try:
-            done = subprocess.run(
-                command, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S, check=False
-            )
+            done = subprocess.run(command, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired as exc:
             stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
             log = parse_rawjson(stderr, stage_order)
@@ -106,27 +104,17 @@ def run_buildx(
     return seconds, log
 
 
-def buildx_command(
-    *,
-    dockerfile: Path,
-    context: Path,
-    tag: str,
-    build_args: dict[str, str],
-    target: str | None,
-    labels: dict[str, str],
-    nocache: bool,
-    iidfile: Path,
-) -> list[str]:
+def buildx_command(request: BuildxRequest, iidfile: Path) -> list[str]:
     """The `docker buildx build` command line of one build (rawjson progress on stderr, image loaded)."""
     command = [
         "docker", "buildx", "build", "--progress=rawjson", "--load", "--pull=false",
-        "--file", str(dockerfile), "--tag", tag, "--iidfile", str(iidfile),
+        "--file", str(request.dockerfile), "--tag", request.tag, "--iidfile", str(iidfile),
     ]  # fmt: skip
-    command += [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
-    command += [arg for key, value in build_args.items() for arg in ("--build-arg", f"{key}={value}")]
-    command += ["--target", target] if target else []
-    command += ["--no-cache"] if nocache else []
-    return [*command, str(context)]
+    command += [arg for key, value in request.labels.items() for arg in ("--label", f"{key}={value}")]
+    command += [arg for key, value in request.build_args.items() for arg in ("--build-arg", f"{key}={value}")]
+    command += ["--target", request.target] if request.target else []
+    command += ["--no-cache"] if request.nocache else []
+    return [*command, str(request.context)]
 
 
 def _run_quietly(command: list[str]) -> str | None:

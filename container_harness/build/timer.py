@@ -18,7 +18,14 @@ from docker.errors import DockerException
 from docker.utils.build import exclude_paths
 
 from container_harness.build.base_image import ensure_base_images
-from container_harness.build.buildkit import Builder, BuildxInfo, buildx_info, resolve_builder, run_buildx
+from container_harness.build.buildkit import (
+    Builder,
+    BuildxInfo,
+    BuildxRequest,
+    buildx_info,
+    resolve_builder,
+    run_buildx,
+)
 from container_harness.build.classic_log import parse_build_events
 from container_harness.build.dockerfile import final_base_image, stage_names
 from container_harness.build.log import BuildLog
@@ -130,7 +137,7 @@ def build_image(
     dockerfile = _dockerfile_in(spec, context)
     if builder == "buildkit":
         started = time.time()
-        seconds, log = run_buildx(
+        request = BuildxRequest(
             dockerfile=dockerfile,
             context=context,
             tag=tag,
@@ -138,8 +145,8 @@ def build_image(
             target=spec.target,
             labels=session.labels(),
             nocache=nocache,
-            stage_order=stage_names(dockerfile.read_text(), spec.build_args),
         )
+        seconds, log = run_buildx(request, stage_names(dockerfile.read_text(), spec.build_args))
         session.note_buildkit_build(started, time.time())
     else:
         seconds, log = _classic_build(session, spec, dockerfile, context, tag, nocache)
