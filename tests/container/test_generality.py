@@ -7,7 +7,9 @@ the classic builder, and as Dockerfile.buildkit (cache and bind mounts, --chmod)
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -195,6 +197,35 @@ def test_buildkit_only_image_goes_through_the_plugin_by_configuration(pytester: 
     records = connect().df()["BuildCache"] or []
     left = [r["Description"] for r in records if r["ID"] not in before and "/var/cache/tiny" in r["Description"]]
     assert left == [], f"build cache records of the run left: {left}"
+
+
+@pytest.mark.container
+def test_without_the_buildx_plugin_auto_builds_the_classic_dockerfile(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An engine whose CLI lacks buildx (a `docker` first on PATH that refuses `buildx`, else the real one):
+    builder = "auto" falls back to the classic builder and its classic_dockerfile."""
+    config, _ = _project(pytester, PASSING_BUDGETS, dockerfile="Dockerfile.buildkit", builder="auto")
+    fallback = f'builder = "auto"\nclassic_dockerfile = "{TINY}/Dockerfile"'
+    config.write_text(config.read_text().replace('builder = "auto"', fallback))
+    real_docker = shutil.which("docker")
+    assert real_docker is not None
+    shim = pytester.path / "bin" / "docker"
+    shim.parent.mkdir()
+    shim.write_text(
+        f'#!/bin/sh\n[ "$1" = buildx ] && {{ echo "unknown command: docker buildx" >&2; exit 1; }}\n'
+        f'exec {real_docker} "$@"\n'
+    )
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim.parent}{os.pathsep}{os.environ['PATH']}")
+    result = pytester.runpytest_subprocess(
+        "-m", "container", "-k", "build", "--harness-config", str(config), "-p", "no:cacheprovider",
+        timeout=CHILD_TIMEOUT_S,
+    )  # fmt: skip
+    result.assert_outcomes(passed=4)
+    build = _report(pytester)["build"]
+    assert (build["builder"], build["buildx_version"]) == ("classic", None)
+    assert build["steps"][2]["instruction"].startswith("RUN mkdir -p /srv/www")
 
 
 @pytest.mark.container
