@@ -50,6 +50,7 @@ CHILD_CONFIG = """
 dockerfile = "{dockerfile}"
 context = "{context}"
 tag = "{tag}"
+builder = "{builder}"
 base_provider = 'sh {tiny}/provide_base.sh'
 code_change_path = "{code_change_path}"
 report = "out/report.json"
@@ -155,6 +156,20 @@ def tags_starting(client: docker.DockerClient, prefix: str) -> list[str]:
     return [tag for image in client.images.list() for tag in image.tags if tag.startswith(prefix)]
 
 
+def buildx_running(text: str) -> list[int]:
+    """Pids of `docker buildx build` processes whose command line holds `text` (BuildKit runs a build's steps
+    outside the engine's containers)."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"buildx" in words and any(text.encode() in word for word in words):
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
 def containers_running(client: docker.DockerClient, text: str) -> list[str]:
     """Ids of containers (labelled or not, e.g. a build's intermediate ones) whose command holds `text`."""
     return [c["Id"] for c in client.api.containers(all=True) if text in (c.get("Command") or "")]
@@ -167,6 +182,7 @@ def write_child_project(
     *,
     build: tuple[Path, Path, str] = (TINY / "Dockerfile", TINY, "app/www/index.html"),
     duration_s: int = 120,
+    builder: str = "auto",
 ) -> Path:
     """A child project's harness.toml and locustfile; `build` is (dockerfile, context, code_change_path).
 
@@ -180,6 +196,7 @@ def write_child_project(
         tiny=TINY,
         code_change_path=code_change,
         duration_s=duration_s,
+        builder=builder,
     )
     (pytester.path / "harness.toml").write_text(config)
     (pytester.path / "locustfile.py").write_text(CHILD_LOCUSTFILE)
@@ -306,22 +323,26 @@ def test_container_dying_during_the_idle_and_load_checks_fails_both_with_its_las
     assert labelled(harness_session.client, session_id) == {"containers": [], "volumes": [], "networks": []}
 
 
-@pytest.mark.parametrize("stage", ["build", "run", "load"])
+@pytest.mark.parametrize("stage", ["build", "buildkit-build", "run", "load"])
 def test_ctrl_c_leaves_nothing_on_the_engine(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, harness_session: Session, stage: str
 ) -> None:
     client = harness_session.client
     token = f"h5-{stage}-{secrets.token_hex(4)}"
     tag = f"harness-failures/{token}:latest"
-    if stage == "build":
+    if stage in ("build", "buildkit-build"):
         (pytester.path / "Dockerfile").write_text(SLOW_DOCKERFILE.format(token=token))
         load_started = write_child_project(
-            pytester, monkeypatch, tag, build=(pytester.path / "Dockerfile", pytester.path, "Dockerfile")
+            pytester,
+            monkeypatch,
+            tag,
+            build=(pytester.path / "Dockerfile", pytester.path, "Dockerfile"),
+            builder="classic" if stage == "build" else "buildkit",
         )
     else:
         load_started = write_child_project(pytester, monkeypatch, tag)
     pytester.makeconftest(CHILD_CONFTEST)
-    pytester.makepyfile(**{f"test_{stage}": CHILD_TESTS[stage]})
+    pytester.makepyfile(**{f"test_{stage.split('-')[-1]}": CHILD_TESTS[stage.split("-")[-1]]})
     log = pytester.path / "child.log"
     args = [sys.executable, "-m", "pytest", *CHILD_ARGS]
 
@@ -333,6 +354,7 @@ def test_ctrl_c_leaves_nothing_on_the_engine(
             session_id = session_file.read_text()
             ready: dict[str, Callable[[], object]] = {
                 "build": lambda: containers_running(client, token),
+                "buildkit-build": lambda: buildx_running(tag),
                 "run": lambda: client.containers.list(filters={"label": f"{LABEL}={session_id}"}),
                 "load": load_started.exists,
             }
@@ -349,4 +371,5 @@ def test_ctrl_c_leaves_nothing_on_the_engine(
     assert labelled(client, session_id) == {"containers": [], "volumes": [], "networks": []}
     assert tags_starting(client, tag.split(":")[0]) == []
     assert containers_running(client, token) == []
+    assert buildx_running(tag) == []
     assert not group_alive(child.pid, within_s=10), "processes of the child's group (Locust?) are left"
