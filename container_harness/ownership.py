@@ -79,7 +79,8 @@ class Session:
         # Tags first (untagging deletes an image nobody else tags), then ids that are left without any tag:
         # an id another party has tagged meanwhile (shared build cache) stays.
         for ref in sorted({*self.built_images, *labelled}, key=_is_image_id):
-            if ref in keep_images or _image_id(self.client, ref) in keep_ids:
+            # Another tag on a kept image's id is only untagged, so only ids are kept by id.
+            if ref in keep_images or (_is_image_id(ref) and _image_id(self.client, ref) in keep_ids):
                 continue
             if _is_image_id(ref) and _tags(self.client, ref):
                 continue

@@ -164,3 +164,20 @@ def test_cleanup_removes_a_sessions_running_container(spec: ImageSpec, timings: 
         removed = other.cleanup()
     assert len(removed.containers) == 1
     assert client.containers.list(all=True, filters=label) == []
+
+
+def test_cleanup_untags_a_second_tag_of_the_kept_image() -> None:
+    """A rebuild that gives the kept image's id (BuildKit reproduces identical images) leaves no extra tag."""
+    client = connect()
+    run = new_session(client)
+    base = next(image for image in client.images.list() if image.tags)  # untagging ours never deletes it
+    kept, extra = f"harness-test/keep:{run.id}", f"harness-test/keep:{run.id}-same"
+    for ref in (kept, extra):
+        base.tag(ref)
+        run.track_image(ref)
+    try:
+        run.cleanup(keep_images=[kept])
+        assert _exists(client, kept)
+        assert not _exists(client, extra)
+    finally:
+        client.images.remove(kept)
