@@ -147,6 +147,10 @@ class HarnessConfig(_Strict):
     build_args: dict[str, str] = Field(default_factory=dict)
     base_provider: str | None = None
     code_change_path: str | None = None
+    dependency_change_path: str | None = None
+    builder: Literal["auto", "buildkit", "classic"] = "auto"
+    classic_dockerfile: str | None = None
+    prune_build_cache: bool = False
     keep_image: bool = False
     keep: bool = False
     build_repeats: int = Field(default=1, ge=1)
@@ -264,6 +268,9 @@ def image_spec(config: HarnessConfig) -> ImageSpec:
         target=config.target,
         code_change_path=config.code_change_path,
         base_provider=config.base_provider,
+        dependency_change_path=config.dependency_change_path,
+        builder=config.builder,
+        classic_dockerfile=config.path(config.classic_dockerfile) if config.classic_dockerfile else None,
     )
 
 

@@ -18,6 +18,8 @@ from functools import partial
 import docker
 from docker.errors import APIError, ImageNotFound, NotFound
 
+from container_harness.build.buildkit_log import rfc3339_seconds
+
 LABEL = "io.harness.session"
 ORPHANS_LABEL = "io.harness.orphans"  # on a hand-over volume: the build-cache images a finished run left
 MARKER_PREFIX = "harness-session-"
@@ -34,6 +36,7 @@ class CleanupSummary:
     networks: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
+    build_cache: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -42,6 +45,9 @@ class EngineSession:
 
     Built images are tracked by reference instead of labelled: the build API's `labels=` appends a LABEL
     step to every build, which costs a container commit (about 1 s here) in each uncached build.
+    BuildKit's cache records carry no label: with prune_build_cache, cleanup prunes the records created
+    while one of this run's BuildKit builds ran (buildkit_windows, epoch seconds, engine and host sharing
+    a clock); a build another party runs at the same moment can lose its new records too.
     """
 
     id: str
@@ -50,6 +56,8 @@ class EngineSession:
     built_images: list[str] = field(default_factory=list)
     cache_images: list[str] = field(default_factory=list)  # intermediate images of builds: shared cache
     promotions: dict[str, str] = field(default_factory=dict)  # configured tag -> the image this run built
+    prune_build_cache: bool = False
+    buildkit_windows: list[tuple[float, float]] = field(default_factory=list)
 
     def labels(self) -> dict[str, str]:
         """The label that marks an object as this run's."""
@@ -76,6 +84,10 @@ class EngineSession:
         if not self.keep:
             self.client.volumes.create(name=f"{MARKER_PREFIX}{self.id}", labels=self.labels())
 
+    def note_buildkit_build(self, started: float, ended: float) -> None:
+        """Remember when a BuildKit build of this run ran (epoch seconds): its cache records date from then."""
+        self.buildkit_windows.append((started, ended))
+
     def cleanup(self, keep_images: Sequence[str] = ()) -> CleanupSummary:
         """Remove this run's containers, networks, volumes and images (but not keep_images); idempotent."""
         summary = CleanupSummary()
@@ -101,7 +113,8 @@ class EngineSession:
         # Tags first (untagging deletes an image nobody else tags), then ids that are left without any tag:
         # an id another party has tagged meanwhile (shared build cache) stays.
         for ref in sorted({*self.built_images, *labelled}, key=_is_image_id):
-            if ref in keep_images or _image_id(self.client, ref) in keep_ids:
+            # Another tag on a kept image's id is only untagged, so only ids are kept by id.
+            if ref in keep_images or (_is_image_id(ref) and _image_id(self.client, ref) in keep_ids):
                 continue
             if _is_image_id(ref) and _tags(self.client, ref):
                 continue
@@ -109,6 +122,8 @@ class EngineSession:
                 summary.images.append(ref)
         self.built_images = [ref for ref in self.built_images if ref in keep_images]
         self._settle_cache(summary, keep_ids)
+        if self.prune_build_cache and self.buildkit_windows and not self._others_live():
+            summary.build_cache.extend(_prune_records(self.client, self.buildkit_windows))
         if _ignore_missing(partial(self.client.api.remove_volume, marker, force=True)):
             summary.volumes.append(marker)
         return summary
@@ -144,11 +159,37 @@ class EngineSession:
         return False
 
 
-def new_session(client: docker.DockerClient, keep: bool = False) -> EngineSession:
+def new_session(
+    client: docker.DockerClient, keep: bool = False, prune_build_cache: bool = False
+) -> EngineSession:
     """A session with a fresh random id, announced on the engine."""
-    session = EngineSession(id=secrets.token_hex(6), client=client, keep=keep)
+    session = EngineSession(id=secrets.token_hex(6), client=client, keep=keep, prune_build_cache=prune_build_cache)
     session.announce()
     return session
+
+
+def _prune_records(client: docker.DockerClient, windows: Sequence[tuple[float, float]]) -> list[str]:
+    """Prune the builder cache's records created within one of the windows; ids of what went.
+
+    The engine's prune takes one id per call, and a record another record rests on only goes once that one
+    has, hence the passes until one removes nothing. Records in use by a running build stay.
+    """
+    deleted: list[str] = []
+    while candidates := [
+        str(record["ID"])
+        for record in client.df().get("BuildCache") or []
+        if record["ID"] not in deleted
+        and any(start <= rfc3339_seconds(record["CreatedAt"]) <= end for start, end in windows)
+    ]:
+        gone = [
+            record_id
+            for candidate in candidates
+            for record_id in client.api.prune_builds(filters={"id": candidate}).get("CachesDeleted") or []
+        ]
+        if not gone:
+            break
+        deleted += gone
+    return deleted
 
 
 def _is_image_id(ref: str) -> bool:

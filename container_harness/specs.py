@@ -7,13 +7,16 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 __all__ = ["ImageSpec", "LoadSpec", "RunSpec"]
 
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """What to build: Dockerfile, context, tag, build args, target, code file to touch, base provider."""
+    """What to build: Dockerfile, context, tag, build args, target, code and dependency files to touch, base
+    provider, and the builder (auto: BuildKit when the buildx plugin answers, else classic, which builds
+    classic_dockerfile when one is given: a BuildKit-only Dockerfile's fallback)."""
 
     dockerfile: Path
     context: Path
@@ -22,6 +25,9 @@ class ImageSpec:
     target: str | None = None
     code_change_path: str | None = None
     base_provider: str | None = None
+    dependency_change_path: str | None = None
+    builder: Literal["auto", "buildkit", "classic"] = "auto"
+    classic_dockerfile: Path | None = None
 
 
 @dataclass(frozen=True)

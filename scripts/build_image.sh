@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the API image: docker build -f Dockerfile.api -t TAG . with the official base when the engine has
 # it or can reach a registry; otherwise with the local Debian stand-in and the host-side wheelhouse/.
+# Dockerfile.api needs BuildKit: without the buildx plugin, Dockerfile.api.classic on the classic builder.
 # Usage: scripts/build_image.sh [TAG] [extra docker build arguments, e.g. --no-cache]
 #        (TAG defaults to energy-optimization-api:latest; PYTHON_IMAGE=... skips the choice)
 set -euo pipefail
@@ -33,6 +34,11 @@ if [ -d "$root/wheelhouse" ]; then
   "$root/scripts/wheelhouse.sh" >/dev/null
 fi
 
-log "docker build -f Dockerfile.api -t $tag --build-arg PYTHON_IMAGE=$base $* ."
+dockerfile=Dockerfile.api
+if ! docker buildx version >/dev/null 2>&1; then
+  dockerfile=Dockerfile.api.classic
+  export DOCKER_BUILDKIT=0
+fi
+log "docker build -f $dockerfile -t $tag --build-arg PYTHON_IMAGE=$base $* ."
 cd "$root"
-docker build --force-rm -f Dockerfile.api -t "$tag" --build-arg "PYTHON_IMAGE=$base" "$@" .
+docker build --force-rm -f "$dockerfile" -t "$tag" --build-arg "PYTHON_IMAGE=$base" "$@" .

@@ -20,3 +20,7 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e ".[load]" "${group_args[@]}"
   touch "$stamp"
 fi
+# The buildx plugin for BuildKit builds. Without it (no root, no apt) the harness builds with the classic builder.
+if ! bash scripts/install_buildx.sh; then
+  echo "setup_env.sh: no buildx plugin: builder = \"auto\" will use the classic builder" >&2
+fi

@@ -18,13 +18,11 @@ from gunicorn.errors import HaltServer
 EXIT_BAD_SETTINGS: Final[int] = 78
 EXIT_NO_MODEL: Final[int] = Arbiter.WORKER_BOOT_ERROR
 APP_FACTORY: Final[str] = "service.app:create_app()"
-# The app name Dockerfile.api's CMD still passes; the app is only ever made by the factory.
-_IMAGE_CMD_APP: Final[str] = "service.app:app"
 
 
 def main(argv: list[str]) -> int:
-    """Run gunicorn with `argv` (the image's CMD names the factory's old module attribute: mapped to it)."""
-    sys.argv = [APP_FACTORY if arg == _IMAGE_CMD_APP else arg for arg in argv]
+    """Run gunicorn with `argv` (the image's CMD names the app factory, APP_FACTORY)."""
+    sys.argv = argv
     try:
         run()
     except HaltServer as exc:

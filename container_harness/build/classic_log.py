@@ -4,50 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
+
+from container_harness.build.log import BuildLog, BuildStep
 
 _STEP = re.compile(r"^Step (?P<number>\d+)/\d+ : (?P<instruction>.*)$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _BUILT = re.compile(r"^Successfully built (?P<id>[0-9a-f]+)$")
 _USING_CACHE = " ---> Using cache"
 _LAYER = re.compile(r"^ ---> (?P<id>[0-9a-f]{12,64})$")
-
-
-@dataclass(frozen=True)
-class BuildStep:
-    """One Dockerfile step: its number, instruction text, whether the cache served it, and its seconds."""
-
-    number: int
-    instruction: str
-    cached: bool
-    seconds: float
-
-    @property
-    def keyword(self) -> str:
-        """The instruction's keyword (FROM, RUN, COPY ...), for telling layer-making steps from the rest."""
-        return self.instruction.split(" ", 1)[0].upper()
-
-
-@dataclass
-class BuildLog:
-    """A parsed build: its steps, the image it made (or the error and failing step) and every log line.
-
-    created_ids are the images this build made for its uncached steps (earlier stages' results among them),
-    so the session can remove what a multi-stage build leaves untagged; cached and FROM steps reuse images.
-    """
-
-    steps: list[BuildStep]
-    image_id: str | None
-    error: str | None
-    failing_step: str | None
-    lines: list[str] = field(default_factory=list)
-    created_ids: list[str] = field(default_factory=list)
-
-    @property
-    def cache_hits(self) -> int:
-        """How many steps the cache served."""
-        return sum(step.cached for step in self.steps)
 
 
 def parse_build_events(events: Iterable[tuple[float, dict[str, Any]]]) -> BuildLog:

@@ -40,9 +40,7 @@ def base_images(dockerfile_text: str, build_args: Mapping[str, str]) -> list[Bas
     return refs
 
 
-def final_base_image(
-    dockerfile_text: str, build_args: Mapping[str, str], target: str | None = None
-) -> BaseRef | None:
+def final_base_image(dockerfile_text: str, build_args: Mapping[str, str], target: str | None = None) -> BaseRef | None:
     """The image the built stage (the target, else the last) rests on, following `FROM <stage>` chains.
 
     None when that stage starts from scratch. This is the base the image's size is measured above.
@@ -51,6 +49,11 @@ def final_base_image(
     if target:
         return next((ref for name, ref in stages if name == target.lower()), None)
     return stages[-1][1] if stages else None
+
+
+def stage_names(dockerfile_text: str, build_args: Mapping[str, str]) -> list[str]:
+    """The stages in Dockerfile order, named as BuildKit names them (`stage-<index>` when unnamed)."""
+    return [name or f"stage-{index}" for index, (name, _) in enumerate(_stages(dockerfile_text, build_args))]
 
 
 def _stages(dockerfile_text: str, build_args: Mapping[str, str]) -> list[tuple[str | None, BaseRef | None]]:

@@ -1,4 +1,5 @@
-"""Time full, cached and code-change builds of an image on the classic builder (never pulling)."""
+"""Time full, cached, code-change and dependency-change builds of an image, on BuildKit (through the buildx
+plugin) or the classic builder, never pulling."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import statistics
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,15 +18,24 @@ from docker.errors import DockerException
 from docker.utils.build import exclude_paths
 
 from container_harness.build.base_image import ensure_base_images
-from container_harness.build.classic_log import BuildLog, parse_build_events
-from container_harness.build.dockerfile import final_base_image
+from container_harness.build.buildkit import (
+    Builder,
+    BuildxInfo,
+    BuildxRequest,
+    buildx_info,
+    resolve_builder,
+    run_buildx,
+)
+from container_harness.build.classic_log import parse_build_events
+from container_harness.build.context import ContextSummary, read_ignore_file, summarize_context
+from container_harness.build.dockerfile import final_base_image, stage_names
+from container_harness.build.log import BuildLog
 from container_harness.errors import BuildError, format_tail
 from container_harness.ownership import EngineSession
 from container_harness.specs import ImageSpec
 
-BuildKind = Literal["full", "cached", "code_change"]
+BuildKind = Literal["full", "cached", "code_change", "dependency_change"]
 _TAIL_LINES = 25
-_CODE_CHANGE_SUFFIX = "-code-change"
 
 
 @dataclass(frozen=True)
@@ -39,13 +50,18 @@ class BuildRun:
 
 @dataclass
 class BuildTimings:
-    """Every timed build, the build args actually used, and the base image the built stage rests on."""
+    """Every timed build, the build args actually used, the base image the built stage rests on, and the
+    builder (with buildx's and BuildKit's versions when it was BuildKit)."""
 
     full: list[BuildRun]
     cached: list[BuildRun]
     code_change: list[BuildRun]
     build_args: dict[str, str]
     base_image: str | None = None
+    dependency_change: list[BuildRun] = field(default_factory=list)
+    builder: Builder = "classic"
+    versions: BuildxInfo | None = None
+    context: ContextSummary | None = None  # what the builds sent
 
     @property
     def full_s(self) -> float:
@@ -62,30 +78,43 @@ class BuildTimings:
         """Median seconds of the rebuilds after a code-only change."""
         return _median_seconds(self.code_change)
 
+    @property
+    def dependency_change_s(self) -> float:
+        """Median seconds of the rebuilds after a dependency (lock or requirements file) change."""
+        return _median_seconds(self.dependency_change)
+
     def to_report(self) -> dict[str, Any]:
-        """Medians, per-step medians with cache hits per kind, and every run's seconds."""
+        """Medians, per-step medians with cache hits per kind, BuildKit's phases per kind, every run's seconds."""
         kinds: dict[str, list[BuildRun]] = {
             "full": self.full,
             "cached": self.cached,
             "code_change": self.code_change,
+            "dependency_change": self.dependency_change,
         }
         reference = next((runs[0].log.steps for runs in kinds.values() if runs), [])
         steps = []
         for step in reference:
-            row: dict[str, Any] = {"number": step.number, "instruction": step.instruction}
+            row: dict[str, Any] = {"number": step.number, "stage": step.stage, "instruction": step.instruction}
             for kind, runs in kinds.items():
                 same = [s for run in runs for s in run.log.steps if s.number == step.number]
                 row[f"{kind}_s"] = round(statistics.median(s.seconds for s in same), 4) if same else None
                 row[f"{kind}_cached"] = all(s.cached for s in same) if same else None
             steps.append(row)
         return {
+            "builder": self.builder,
+            "buildx_version": self.versions.buildx_version if self.versions else None,
+            "buildkit_version": self.versions.buildkit_version if self.versions else None,
             "full_s": round(self.full_s, 4) if self.full else None,
             "cached_s": round(self.cached_s, 4) if self.cached else None,
             "code_change_s": round(self.code_change_s, 4) if self.code_change else None,
+            "dependency_change_s": round(self.dependency_change_s, 4) if self.dependency_change else None,
+            "exporter": _phase_medians(kinds, lambda log: log.exporter_s),
+            "context_transfer": _phase_medians(kinds, lambda log: log.context_transfer_s),
             "steps": steps,
             "runs": {kind: [round(run.seconds, 4) for run in runs] for kind, runs in kinds.items()},
             "build_args": dict(self.build_args),
             "base_image": self.base_image,
+            **(self.context.to_report() if self.context else {}),
         }
 
 
@@ -98,13 +127,53 @@ def build_image(
     context: Path | None = None,
     tag: str | None = None,
 ) -> BuildRun:
-    """Build once with the classic builder and time it; BuildError names the failing step and the log's end.
+    """Build once with the spec's builder and time it; BuildError names the failing step and the log's end.
 
-    Both the tag and the image id are tracked, so an image a later build untags is still cleaned up.
+    Both the tag and the image id are tracked, so an image a later build untags is still cleaned up;
+    BuildKit's images also carry the session label (it costs no step there, unlike the classic builder).
     """
+    builder = resolve_builder(spec.builder)
+    if builder == "classic" and spec.classic_dockerfile is not None:
+        spec = replace(spec, dockerfile=spec.classic_dockerfile)
     context = context or spec.context
     tag = tag or spec.tag
     dockerfile = _dockerfile_in(spec, context)
+    if builder == "buildkit":
+        started = time.time()
+        request = BuildxRequest(
+            dockerfile=dockerfile,
+            context=context,
+            tag=tag,
+            build_args=spec.build_args,
+            target=spec.target,
+            labels=session.labels(),
+            nocache=nocache,
+        )
+        seconds, log = run_buildx(request, stage_names(dockerfile.read_text(), spec.build_args))
+        session.note_buildkit_build(started, time.time())
+    else:
+        seconds, log = _classic_build(session, spec, dockerfile, context, tag, nocache)
+    _track_layers(session, log)
+    if log.error is not None or log.image_id is None:
+        tail = log.lines[-_TAIL_LINES:]
+        command = "docker buildx build" if builder == "buildkit" else "DOCKER_BUILDKIT=0 docker build"
+        raise BuildError(
+            f"{kind} build of {tag} from {spec.dockerfile} (context {context}, {builder} builder) failed at "
+            f"{log.failing_step or 'an unknown step'}: {log.error or 'the engine reported no image id'}. "
+            f"{format_tail(tail, 'Build log ends')}",
+            step=log.failing_step,
+            log_tail=tail,
+            hint=f"reproduce it with `{command} -f {spec.dockerfile} {context}`",
+        )
+    session.track_image(tag)
+    session.track_image(log.image_id)
+    return BuildRun(kind=kind, seconds=seconds, log=log, image_id=log.image_id)
+
+
+def _classic_build(
+    session: EngineSession, spec: ImageSpec, dockerfile: Path, context: Path, tag: str, nocache: bool
+) -> tuple[float, BuildLog]:
+    """One build through docker-py's build API (the classic builder): wall seconds and the parsed log."""
     events: list[tuple[float, dict[str, Any]]] = []
     start = time.monotonic()
     try:
@@ -128,34 +197,18 @@ def build_image(
         # Interrupted (Ctrl-C, SIGTERM): the layers committed so far are this run's to remove.
         _track_layers(session, parse_build_events(events))
         raise
-    seconds = time.monotonic() - start
-    log = parse_build_events(events)
-    _track_layers(session, log)
-    if log.error is not None or log.image_id is None:
-        tail = log.lines[-_TAIL_LINES:]
-        raise BuildError(
-            f"{kind} build of {tag} from {spec.dockerfile} (context {context}) failed at "
-            f"{log.failing_step or 'an unknown step'}: {log.error or 'the engine reported no image id'}. "
-            f"{format_tail(tail, 'Build log ends')}",
-            step=log.failing_step,
-            log_tail=tail,
-            hint=f"reproduce it with `docker build -f {spec.dockerfile} {context}`",
-        )
-    session.track_image(tag)
-    session.track_image(log.image_id)
-    return BuildRun(kind=kind, seconds=seconds, log=log, image_id=log.image_id)
+    return time.monotonic() - start, parse_build_events(events)
 
 
 def _track_layers(session: EngineSession, log: BuildLog) -> None:
+    """The images a build made for its steps: the engine's build cache, shared with other runs."""
     for image_id in log.created_ids:
         session.track_image(image_id, cache=True)
 
 
 def with_base_images(session: EngineSession, spec: ImageSpec) -> ImageSpec:
     """The spec with its build args pointing at base images on the engine (the provider runs if one is missing)."""
-    build_args = ensure_base_images(
-        session.client, spec.dockerfile, spec.build_args, spec.base_provider, spec.context
-    )
+    build_args = ensure_base_images(session.client, spec.dockerfile, spec.build_args, spec.base_provider, spec.context)
     return replace(spec, build_args=build_args)
 
 
@@ -172,41 +225,45 @@ def build_current(session: EngineSession, spec: ImageSpec) -> BuildRun:
 
 
 def time_builds(session: EngineSession, spec: ImageSpec, repeats: int = 1) -> BuildTimings:
-    """Ensure the bases, then time `repeats` full (no cache), cached and code-change builds, in that order.
+    """Ensure the bases, then time `repeats` full (no cache), cached, code-change and dependency-change builds.
 
-    The code change appends a unique comment line to `code_change_path` in a temporary copy of the context
-    (only the files .dockerignore lets through are copied); the user's tree is never touched. Every image
-    gets the run's own tag (`session.session_tag`), so parallel runs with the same `spec.tag` never touch each
-    other's; `spec.tag` moves to the cached build's image only at clean-up, and only when it is kept.
+    A change appends a unique comment line to `code_change_path` (or `dependency_change_path`) in a temporary
+    copy of the context (only the files .dockerignore lets through are copied); the user's tree is never
+    touched. Every image gets the run's own tag (`session.session_tag`; changed ones `-code-change`,
+    `-dependency-change`), so parallel runs with the same `spec.tag` never touch each other's; `spec.tag` moves
+    to the cached build's image only at clean-up, and only when it is kept.
     """
     resolved = with_base_images(session, spec)
+    builder = resolve_builder(spec.builder)
     base = final_base_image(spec.dockerfile.read_text(), resolved.build_args, spec.target)
     own_tag = session.session_tag(spec.tag)
     full = [build_image(session, resolved, nocache=True, kind="full", tag=own_tag) for _ in range(repeats)]
     cached = [build_image(session, resolved, nocache=False, kind="cached", tag=own_tag) for _ in range(repeats)]
     session.promote(spec.tag, cached[-1].image_id)
-    code_change: list[BuildRun] = []
-    if spec.code_change_path is not None:
-        for _ in range(repeats):
-            with tempfile.TemporaryDirectory(prefix="harness-context-") as tmp:
-                copy = _changed_copy(resolved, spec.code_change_path, Path(tmp))
-                code_change.append(
-                    build_image(
-                        session,
-                        resolved,
-                        nocache=False,
-                        kind="code_change",
-                        context=copy,
-                        tag=session.session_tag(spec.tag, _CODE_CHANGE_SUFFIX),
-                    )
-                )
     return BuildTimings(
         full=full,
         cached=cached,
-        code_change=code_change,
+        code_change=_changed_builds(session, resolved, "code_change", spec.code_change_path, repeats),
+        dependency_change=_changed_builds(session, resolved, "dependency_change", spec.dependency_change_path, repeats),
         build_args=resolved.build_args,
         base_image=base.image if base else None,
+        builder=builder,
+        versions=buildx_info() if builder == "buildkit" else None,
+        context=summarize_context(spec.context, spec.dockerfile),
     )
+
+
+def _changed_builds(
+    session: EngineSession, spec: ImageSpec, kind: BuildKind, path: str | None, repeats: int
+) -> list[BuildRun]:
+    """`repeats` cached builds of a context copy with `path` changed (none when no path is configured)."""
+    runs: list[BuildRun] = []
+    for _ in range(repeats if path is not None else 0):
+        with tempfile.TemporaryDirectory(prefix="harness-context-") as tmp:
+            copy = changed_copy(spec, kind, path or "", Path(tmp))
+            tag = session.session_tag(spec.tag, f"-{kind.replace('_', '-')}")
+            runs.append(build_image(session, spec, nocache=False, kind=kind, context=copy, tag=tag))
+    return runs
 
 
 def _dockerfile_in(spec: ImageSpec, context: Path) -> Path:
@@ -218,15 +275,11 @@ def _dockerfile_in(spec: ImageSpec, context: Path) -> Path:
     return dockerfile
 
 
-def _changed_copy(spec: ImageSpec, code_change_path: str, into: Path) -> Path:
-    """Copy what the build would send (per .dockerignore) into `into`; append a comment to the code file."""
+def changed_copy(spec: ImageSpec, kind: BuildKind, changed_path: str, into: Path) -> Path:
+    """Copy what the build would send (per .dockerignore) into `into`; append a comment to the changed file."""
     source = spec.context.resolve()
     ignore_file = source / ".dockerignore"
-    patterns = [
-        line.strip()
-        for line in (ignore_file.read_text().splitlines() if ignore_file.is_file() else [])
-        if line.strip() and not line.strip().startswith("#")
-    ]
+    patterns = read_ignore_file(source)
     dockerfile = spec.dockerfile.resolve()
     relative_dockerfile = str(dockerfile.relative_to(source)) if dockerfile.is_relative_to(source) else None
     for name in sorted(exclude_paths(str(source), patterns, dockerfile=relative_dockerfile)):
@@ -239,19 +292,31 @@ def _changed_copy(spec: ImageSpec, code_change_path: str, into: Path) -> Path:
             shutil.copystat(src, dst)
     if ignore_file.is_file():
         shutil.copy2(ignore_file, into / ".dockerignore")
-    target = into / code_change_path
+    target = into / changed_path
     if not target.is_file():
         raise BuildError(
-            f"code_change_path {code_change_path!r} is not a file of the build context {source} "
-            "(or .dockerignore keeps it out); point it at a source file the image copies in",
+            f"{kind}_path {changed_path!r} is not a file of the build context {source} "
+            "(or .dockerignore keeps it out); point it at a file the image's build reads",
             step=None,
             log_tail=[],
         )
     with target.open("a") as handle:
-        handle.write(f"\n# harness code change {uuid.uuid4().hex}\n")
+        handle.write(f"\n# harness {kind.replace('_', ' ')} {uuid.uuid4().hex}\n")
     return into
 
 
 def _median_seconds(runs: list[BuildRun]) -> float:
     """Median wall seconds of some runs (0.0 when there are none)."""
     return statistics.median(run.seconds for run in runs) if runs else 0.0
+
+
+def _phase_medians(
+    kinds: dict[str, list[BuildRun]], phase: Callable[[BuildLog], float | None]
+) -> dict[str, float] | None:
+    """Per kind, the median seconds of one BuildKit phase (None when the builder does not report it)."""
+    medians = {
+        f"{kind}_s": round(statistics.median(values), 4)
+        for kind, runs in kinds.items()
+        if (values := [value for run in runs if (value := phase(run.log)) is not None])
+    }
+    return medians or None

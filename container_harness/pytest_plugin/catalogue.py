@@ -51,8 +51,10 @@ class Check:
 
 
 _BUILD = (
-    "build.full_s", "build.cached_s", "build.code_change_s", "build.steps", "build.runs", "build.build_args",
-    "build.base_image",
+    "build.builder", "build.buildx_version", "build.buildkit_version", "build.full_s", "build.cached_s",
+    "build.code_change_s", "build.dependency_change_s", "build.exporter", "build.context_transfer", "build.steps",
+    "build.runs", "build.build_args", "build.base_image", "build.context_files", "build.context_bytes",
+    "build.context_suspicious",
 )  # fmt: skip
 _IMAGE = tuple(
     f"image.{key}"
@@ -73,6 +75,10 @@ _LOAD = (
 
 def _needs_code_change_path(config: HarnessConfig) -> str | None:
     return None if config.code_change_path else "code_change_path is not set"
+
+
+def _needs_dependency_change_path(config: HarnessConfig) -> str | None:
+    return None if config.dependency_change_path else "dependency_change_path is not set"
 
 
 def _needs_files(config: HarnessConfig) -> str | None:
@@ -119,6 +125,14 @@ BUILTIN: tuple[Check, ...] = (
         needs=("full_build",),
         records=("build.code_change_rebuilt_steps",),
         support=_needs_code_change_path,
+    ),
+    Check(
+        "dependency_change_rebuild",
+        checks.dependency_change_rebuild,
+        "build",
+        needs=("full_build",),
+        records=("build.dependency_change_rebuilt_steps",),
+        support=_needs_dependency_change_path,
     ),
     Check("image_size", checks.image_size, "inspect", needs=("full_build",), records=_IMAGE),
     Check("image_config", checks.image_config, "inspect", needs=("full_build",)),

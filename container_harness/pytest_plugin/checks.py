@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from container_harness.build.classic_log import BuildStep
+from container_harness.build.log import BuildStep
 from container_harness.build.timer import BuildRun, BuildTimings
 from container_harness.config import HarnessConfig
 from container_harness.figures import format_figure
@@ -26,7 +26,8 @@ from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
 from container_harness.summary import median, spread
 
-# Steps that never show a cache hit on the classic builder: they make no layer.
+# Steps that make no layer: the classic builder never shows them cached, BuildKit marks FROM cached even in
+# a --no-cache build (the base came from the engine's store). Their cache flag says nothing.
 _NO_CACHE_STEPS = ("FROM", "ARG")
 _DOCKER_HEALTH_INTERVAL_S = 30.0  # what Docker uses when a HEALTHCHECK gives no --interval
 _ROOT_USERS = ("", "root", "0", "0:0", "root:root", "root:0", "0:root")
@@ -83,6 +84,18 @@ def code_change_rebuild(
             f"changing {harness_config.code_change_path} re-ran {len(rebuilt)} of the {len(executed)} steps "
             "a full build runs; copy the code as late as possible"
         )
+
+
+@pytest.mark.container
+def dependency_change_rebuild(
+    build_timings: BuildTimings, harness_config: HarnessConfig, harness_results: Results
+) -> None:
+    """After a lock/requirements file changes the rebuild sees it: the rebuild cache mounts exist for."""
+    for run in build_timings.dependency_change:
+        rebuilt = _rebuilt(run)
+        assert rebuilt, f"changing {harness_config.dependency_change_path} rebuilt no step: the build never reads it"
+        harness_results.record("build.dependency_change_rebuilt_steps", [step.instruction for step in rebuilt])
+    assert build_timings.dependency_change_s > 0
 
 
 @pytest.mark.container
@@ -269,7 +282,8 @@ def budgets(harness_budget: Budget, harness_results: Results) -> None:
 
 
 def _cached(run: BuildRun) -> list[BuildStep]:
-    return [step for step in run.log.steps if step.cached]
+    """Steps the cache served (steps that make no layer left out)."""
+    return [step for step in run.log.steps if step.cached and step.keyword not in _NO_CACHE_STEPS]
 
 
 def _rebuilt(run: BuildRun) -> list[BuildStep]:

@@ -66,7 +66,7 @@ def harness_session(
         # other container test would only repeat it.
         request.session.shouldfail = "the Docker engine is unreachable (see the first error)"
         pytest.fail(unreachable, pytrace=False)
-    engine = new_session(client, keep=harness_config.keep)
+    engine = new_session(client, keep=harness_config.keep, prune_build_cache=harness_config.prune_build_cache)
     harness.start_engine(engine)
     harness_results.record("environment.engine", engine_facts(client))
     harness_results.record("environment.session_id", engine.id)

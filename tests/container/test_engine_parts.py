@@ -65,7 +65,8 @@ def _exists(client: docker.DockerClient, ref: str) -> bool:
 
 @pytest.fixture(scope="module")
 def spec(session: EngineSession) -> ImageSpec:
-    """The tiny image on a base of its own that only the provider can make (so the provider path runs)."""
+    """The tiny image on a base of its own that only the provider can make (so the provider path runs), on
+    the classic builder (test_buildkit_build.py covers BuildKit)."""
     base = f"harness-test/busybox:{session.id}"
     session.track_image(base)
     return ImageSpec(
@@ -75,6 +76,7 @@ def spec(session: EngineSession) -> ImageSpec:
         build_args={"BASE_IMAGE": base},
         code_change_path="app/www/index.html",
         base_provider=f'sh {TINY / "provide_base.sh"} "$HARNESS_BASE_IMAGE"',
+        builder="classic",
     )
 
 
@@ -170,3 +172,20 @@ def test_cleanup_removes_a_sessions_running_container(spec: ImageSpec, timings: 
         removed = other.cleanup()
     assert len(removed.containers) == 1
     assert client.containers.list(all=True, filters=label) == []
+
+
+def test_cleanup_untags_a_second_tag_of_the_kept_image() -> None:
+    """A rebuild that gives the kept image's id (BuildKit reproduces identical images) leaves no extra tag."""
+    client = connect()
+    run = new_session(client)
+    base = next(image for image in client.images.list() if image.tags)  # untagging ours never deletes it
+    kept, extra = f"harness-test/keep:{run.id}", f"harness-test/keep:{run.id}-same"
+    for ref in (kept, extra):
+        base.tag(ref)
+        run.track_image(ref)
+    try:
+        run.cleanup(keep_images=[kept])
+        assert _exists(client, kept)
+        assert not _exists(client, extra)
+    finally:
+        client.images.remove(kept)

@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import docker
 import pytest
@@ -53,6 +54,7 @@ checks = {checks}
 dockerfile = "{dockerfile}"
 context = "{context}"
 tag = "{tag}"
+builder = "{builder}"
 base_provider = 'sh {tiny}/provide_base.sh'
 code_change_path = "{code_change_path}"
 report = "out/report.json"
@@ -159,6 +161,20 @@ def tags_starting(client: docker.DockerClient, prefix: str) -> list[str]:
     return [tag for image in client.images.list() for tag in image.tags if tag.startswith(prefix)]
 
 
+def buildx_running(text: str) -> list[int]:
+    """Pids of `docker buildx build` processes whose command line holds `text` (BuildKit runs a build's steps
+    outside the engine's containers)."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"buildx" in words and any(text.encode() in word for word in words):
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
 def containers_running(client: docker.DockerClient, text: str) -> list[str]:
     """Ids of containers (labelled or not, e.g. a build's intermediate ones) whose command holds `text`."""
     return [c["Id"] for c in client.api.containers(all=True) if text in (c.get("Command") or "")]
@@ -173,6 +189,7 @@ def write_child_project(
     duration_s: int = 120,
     checks: list[str],
     health_path: str = "/healthz",
+    builder: str = "auto",
 ) -> Path:
     """A child project's harness.toml and locustfile; `build` is (dockerfile, context, code_change_path).
 
@@ -188,6 +205,7 @@ def write_child_project(
         duration_s=duration_s,
         checks=json.dumps(checks),
         health_path=health_path,
+        builder=builder,
     )
     (pytester.path / "harness.toml").write_text(config)
     (pytester.path / "locustfile.py").write_text(CHILD_LOCUSTFILE)
@@ -227,7 +245,13 @@ def tiny_image(harness_session: EngineSession) -> str:
     return build_image(harness_session, spec, nocache=False, kind="cached").image_id
 
 
-def test_failing_build_names_the_step_and_its_last_output(harness_session: EngineSession, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("builder", "engine_says"),
+    [("classic", "returned a non-zero code: 7"), ("buildkit", "exit code: 7")],
+)
+def test_failing_build_names_the_step_and_its_last_output(
+    harness_session: EngineSession, tmp_path: Path, builder: Literal["classic", "buildkit"], engine_says: str
+) -> None:
     token = f"h5-build-{secrets.token_hex(4)}"
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text(
@@ -236,7 +260,7 @@ def test_failing_build_names_the_step_and_its_last_output(harness_session: Engin
     )
     build_args = ensure_base_images(harness_session.client, dockerfile, {}, BASE_PROVIDER, tmp_path)
     tag = f"harness-failures/broken:{token}"
-    spec = ImageSpec(dockerfile=dockerfile, context=tmp_path, tag=tag, build_args=build_args)
+    spec = ImageSpec(dockerfile=dockerfile, context=tmp_path, tag=tag, build_args=build_args, builder=builder)
 
     with pytest.raises(BuildError) as raised:
         build_image(harness_session, spec, nocache=True, kind="full")
@@ -247,7 +271,8 @@ def test_failing_build_names_the_step_and_its_last_output(harness_session: Engin
     assert "RUN echo" in failure.step
     assert token in failure.step
     assert f"{token}: error: no such file" in failure.log_tail
-    assert "returned a non-zero code: 7" in message
+    assert engine_says in message
+    assert f"{builder} builder" in message
     assert failure.step in message
     assert f"{token}: compiling the assets" in message
     assert tags_starting(harness_session.client, tag) == []
@@ -338,7 +363,7 @@ def handed_over(client: docker.DockerClient) -> set[str]:
     }
 
 
-POINTS = ["context-upload", "build-step", "between-short-steps", "container-start", "load"]
+POINTS = ["context-upload", "build-step", "buildkit-build-step", "between-short-steps", "container-start", "load"]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
@@ -356,6 +381,7 @@ def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
     own_build = {
         "context-upload": BIG_CONTEXT_DOCKERFILE,
         "build-step": SLOW_DOCKERFILE,
+        "buildkit-build-step": SLOW_DOCKERFILE,
         "between-short-steps": SHORT_STEPS_DOCKERFILE,
     }
     if point in own_build:
@@ -369,6 +395,7 @@ def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
             tag,
             build=(pytester.path / "Dockerfile", pytester.path, "Dockerfile"),
             checks=["full_build"],
+            builder="buildkit" if point.startswith("buildkit") else "classic",
         )
     else:
         load_started = write_child_project(
@@ -397,6 +424,7 @@ def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
             reached: dict[str, Callable[[], object]] = {
                 "context-upload": lambda: True,  # the build starts by packing and sending 400 MB
                 "build-step": lambda: containers_running(client, token),
+                "buildkit-build-step": lambda: buildx_running(tag),
                 "between-short-steps": lambda: containers_running(client, f"{token}-2"),
                 "container-start": lambda: client.containers.list(filters={"label": f"{LABEL}={session_id}"}),
                 "load": load_started.exists,
@@ -420,6 +448,7 @@ def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
     assert labelled(client, session_id) == {"containers": [], "volumes": [], "networks": []}
     assert tags_starting(client, tag.split(":")[0]) == []
     assert containers_running(client, token) == []
+    assert buildx_running(tag) == []
     kept = handed_over(client)
     assert {kind: [name for name in names if name not in kept] for kind, names in new.items()} == {
         "containers": [], "images": [], "volumes": [], "networks": []

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from container_harness.build.classic_log import BuildLog, parse_build_events
+from container_harness.build.classic_log import parse_build_events
+from container_harness.build.log import BuildLog
 
 PAYLOADS = Path(__file__).parent / "payloads"
 

@@ -38,6 +38,7 @@ def test_the_default_selection_is_what_the_configuration_supports() -> None:
     ]  # fmt: skip
     full = _config(
         code_change_path="a.py",
+        dependency_change_path="requirements.txt",
         budgets="b.toml",
         expect={"files": ["/a"], "absent_globs": ["*.key"]},
         unhealthy={"env": {"X": "1"}},

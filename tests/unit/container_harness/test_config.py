@@ -18,6 +18,8 @@ def test_repo_pyproject_configures_the_api_image() -> None:
     assert config.tag == "energy-optimization-api:latest"
     assert config.keep_image
     assert image_spec(config).dockerfile == REPO / "Dockerfile.api"
+    assert (config.builder, image_spec(config).classic_dockerfile) == ("auto", REPO / "Dockerfile.api.classic")
+    assert image_spec(config).dependency_change_path == "requirements-api.txt"
     assert config.budgets_path == REPO / "benchmarks" / "budgets.toml"
     assert config.volume is not None
     assert config.path(config.volume.host) == REPO / "models" / "onnx"
@@ -54,6 +56,16 @@ def test_overrides_win_and_none_leaves_the_file_value(tmp_path: Path) -> None:
         False,
         9000,
     )
+
+
+def test_builder_is_one_of_three(tmp_path: Path) -> None:
+    config_file = tmp_path / "harness.toml"
+    config_file.write_text('builder = "kaniko"\n' + MINIMAL)
+    with pytest.raises(ConfigError, match="builder"):
+        load_config(tmp_path, config_file)
+    config_file.write_text('builder = "buildkit"\nprune_build_cache = true\n' + MINIMAL)
+    config = load_config(tmp_path, config_file)
+    assert (image_spec(config).builder, config.prune_build_cache) == ("buildkit", True)
 
 
 def test_load_table_is_typed_and_rejects_unknown_keys(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-COMMAND = ("-m", "service.serve", "-c", "service/gunicorn_conf.py", "service.app:app")
+COMMAND = ("-m", "service.serve", "-c", "service/gunicorn_conf.py", "service.app:create_app()")
 
 
 class Server:
