@@ -331,7 +331,12 @@ def _first_running_session(tag: str, deadline: float) -> str:
     """The session label of the first container the child starts from its image (it is mid-run then)."""
     client = connect()
     while time.monotonic() < deadline:
-        image_ids = {image.id for image in client.images.list(name=tag.split(":")[0]) if tag in image.tags}
+        # The run builds under its own tag (`<tag>-harness-<session>`), never the configured one.
+        image_ids = {
+            image.id
+            for image in client.images.list(name=tag.split(":")[0])
+            if any(image_tag.startswith(tag) for image_tag in image.tags)
+        }
         for container in client.containers.list(filters={"label": LABEL}):
             if container.image is not None and container.image.id in image_ids:
                 return str(container.labels[LABEL])
