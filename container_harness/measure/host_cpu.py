@@ -7,7 +7,6 @@ processes taking the CPUs; this figure shows it. Busy time is everything but idl
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 
 _STAT = Path("/proc/stat")
 
@@ -31,12 +30,7 @@ class HostCpu:
         self._start = busy_and_total(self._stat.read_text())
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         busy, total = busy_and_total(self._stat.read_text())
         if total > self._start[1]:
             self.saturation = (busy - self._start[0]) / (total - self._start[1])

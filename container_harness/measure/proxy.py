@@ -15,7 +15,6 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
 
 _PROC = Path("/proc")
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
@@ -84,12 +83,7 @@ class ProxyCpu:
         self._started = time.monotonic()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         elapsed = time.monotonic() - self._started
         if self.pids and elapsed > 0:
             used_s = (_ticks(self.pids, self._proc) - self._start_ticks) / _TICKS_PER_S

@@ -8,7 +8,6 @@ from pathlib import Path
 import docker
 import pytest
 import requests
-from docker.errors import ImageNotFound
 
 from container_harness.build.timer import BuildTimings, time_builds
 from container_harness.engine import connect
@@ -16,9 +15,10 @@ from container_harness.errors import ContainerExitedError
 from container_harness.image.inspect import image_paths, inspect_image, matching
 from container_harness.image.layer_waste import layer_maps, wasted_bytes
 from container_harness.measure.usage_sampler import idle_stats
-from container_harness.ownership import LABEL, ORPHANS_LABEL, EngineSession, new_session
+from container_harness.ownership import LABEL, EngineSession, new_session
 from container_harness.run.container import start_container
 from container_harness.specs import ImageSpec, RunSpec
+from tests.container.engine_objects import handed_over, image_exists
 
 pytestmark = pytest.mark.container
 
@@ -46,21 +46,10 @@ def _assert_nothing_left(
     assert client.containers.list(all=True, filters=label) == []
     assert client.volumes.list(filters=label) == []
     assert client.networks.list(filters=label) == []
-    left = [ref for ref in built if _exists(client, ref)]
+    left = [ref for ref in built if image_exists(client, ref)]
     assert left == [], f"images of session {run.id} left behind: {left}"
-    handed_over = [
-        ref for volume in client.volumes.list(filters={"label": ORPHANS_LABEL})
-        for ref in volume.attrs["Labels"][ORPHANS_LABEL].split(",")
-    ]  # fmt: skip
-    assert [ref for ref in cache if _exists(client, ref) and ref not in handed_over] == []
-
-
-def _exists(client: docker.DockerClient, ref: str) -> bool:
-    try:
-        client.images.get(ref)
-    except ImageNotFound:
-        return False
-    return True
+    kept = handed_over(client)
+    assert [ref for ref in cache if image_exists(client, ref) and ref not in kept] == []
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +174,7 @@ def test_cleanup_untags_a_second_tag_of_the_kept_image() -> None:
         run.track_image(ref)
     try:
         run.cleanup(keep_images=[kept])
-        assert _exists(client, kept)
-        assert not _exists(client, extra)
+        assert image_exists(client, kept)
+        assert not image_exists(client, extra)
     finally:
         client.images.remove(kept)

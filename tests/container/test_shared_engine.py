@@ -8,12 +8,12 @@ from pathlib import Path
 
 import docker
 import pytest
-from docker.errors import ImageNotFound
 
 from container_harness.build.timer import build_image, with_base_images
 from container_harness.engine import connect
-from container_harness.ownership import MARKER_PREFIX, ORPHANS_LABEL, EngineSession, new_session
+from container_harness.ownership import MARKER_PREFIX, EngineSession, new_session
 from container_harness.specs import ImageSpec
+from tests.container.engine_objects import handed_over, image_exists
 
 TWO_STAGE = Path(__file__).resolve().parents[1] / "fixtures" / "two_stage"
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_service"
@@ -29,19 +29,6 @@ def _spec(tag: str, token: str) -> ImageSpec:
         build_args={"BASE_IMAGE": "local/busybox:stable", "TOKEN": token},
         base_provider=f"sh {TINY / 'provide_base.sh'}",
     )
-
-
-def _exists(client: docker.DockerClient, ref: str) -> bool:
-    try:
-        client.images.get(ref)
-    except ImageNotFound:
-        return False
-    return True
-
-
-def _handed_over(client: docker.DockerClient) -> set[str]:
-    volumes = client.volumes.list(filters={"label": ORPHANS_LABEL})
-    return {ref for volume in volumes for ref in volume.attrs["Labels"][ORPHANS_LABEL].split(",")}
 
 
 def _other_live_runs(client: docker.DockerClient, *runs: EngineSession) -> bool:
@@ -67,10 +54,10 @@ def test_the_first_run_to_end_keeps_the_cache_the_other_builds_on() -> None:
 
         first.cleanup()
 
-        assert not _exists(client, f"harness-shared/a:{token}")
-        dangling = [ref for ref in cache if _exists(client, ref)]
+        assert not image_exists(client, f"harness-shared/a:{token}")
+        dangling = [ref for ref in cache if image_exists(client, ref)]
         assert dangling, "the first run deleted the build cache while the second was live"
-        assert set(dangling) <= _handed_over(client)
+        assert set(dangling) <= handed_over(client)
         rebuilt = build_image(second, spec_b, nocache=False, kind="cached")
         assert [step.instruction for step in rebuilt.log.steps if not step.cached and step.keyword == "RUN"] == []
         assert rebuilt.image_id == built_a.image_id  # every step came from the first run's cache
@@ -78,9 +65,9 @@ def test_the_first_run_to_end_keeps_the_cache_the_other_builds_on() -> None:
         others = _other_live_runs(client, first, second)
         first.cleanup()
         second.cleanup()
-    left = [ref for ref in [*cache, f"harness-shared/b:{token}"] if _exists(client, ref)]
+    left = [ref for ref in [*cache, f"harness-shared/b:{token}"] if image_exists(client, ref)]
     if others:  # this suite's own run is live: it is the last to end and removes the hand-over
-        assert set(left) <= _handed_over(client)
+        assert set(left) <= handed_over(client)
     else:
         assert left == []
-        assert _handed_over(client) == set()
+        assert handed_over(client) == set()
