@@ -122,7 +122,7 @@ class EngineSession:
                 summary.images.append(ref)
         self.built_images = [ref for ref in self.built_images if ref in keep_images]
         self._settle_cache(summary, keep_ids)
-        if self.prune_build_cache and self.buildkit_windows and not self._others_live():
+        if self.prune_build_cache and self.buildkit_windows:
             summary.build_cache.extend(_prune_records(self.client, self.buildkit_windows))
         if _ignore_missing(partial(self.client.api.remove_volume, marker, force=True)):
             summary.volumes.append(marker)

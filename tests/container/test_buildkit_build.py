@@ -84,6 +84,6 @@ def test_cleanup_removes_the_images_and_prunes_the_run_s_build_cache(
     assert summary.build_cache, "no build cache record of the run was pruned"
     left = {record["ID"] for record in session.client.df()["BuildCache"] or []} & set(summary.build_cache)
     assert left == set()
-    for image in [*images, spec.tag, spec.build_args["BASE_IMAGE"]]:
+    for image in [*images, session.session_tag(spec.tag), spec.build_args["BASE_IMAGE"]]:
         with pytest.raises(ImageNotFound):
             session.client.images.get(image)

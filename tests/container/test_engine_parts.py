@@ -94,8 +94,8 @@ def test_code_change_reuses_the_dependency_steps(timings: BuildTimings) -> None:
 def test_inspect_image_size_equals_the_engines(
     session: EngineSession, spec: ImageSpec, timings: BuildTimings
 ) -> None:
-    facts = inspect_image(session.client, spec.tag, timings.base_image)
-    engine_size = session.client.images.get(spec.tag).attrs["Size"]
+    facts = inspect_image(session.client, session.session_tag(spec.tag), timings.base_image)
+    engine_size = session.client.images.get(session.session_tag(spec.tag)).attrs["Size"]
     assert facts.size_bytes == engine_size
     assert facts.base_image == spec.build_args["BASE_IMAGE"]
     assert timings.build_args["BASE_IMAGE"] == facts.base_image
@@ -108,17 +108,17 @@ def test_inspect_image_size_equals_the_engines(
 def test_image_paths_prove_dockerignore_and_waste_is_none(
     session: EngineSession, spec: ImageSpec, timings: BuildTimings
 ) -> None:
-    paths = image_paths(session.client, spec.tag, labels=session.labels())
+    paths = image_paths(session.client, session.session_tag(spec.tag), labels=session.labels())
     assert {"/srv/www/index.html", "/data/source.json", "/usr/local/bin/start.sh"} <= paths
     assert matching(paths, ["**/*.key"]) == []
-    assert wasted_bytes(layer_maps(session.client, spec.tag)).total_bytes == 0
+    assert wasted_bytes(layer_maps(session.client, session.session_tag(spec.tag))).total_bytes == 0
 
 
 def test_start_until_ready_then_healthy_with_a_fast_interval(
     session: EngineSession, spec: ImageSpec, timings: BuildTimings
 ) -> None:
     run = RunSpec(port=8080, health_path="/healthz", health_interval_s=1.0, ready_timeout_s=20)
-    with start_container(session, spec.tag, run) as running:
+    with start_container(session, session.session_tag(spec.tag), run) as running:
         assert running.ready_s is not None
         assert 0 < running.ready_s < 10
         assert requests.get(running.url("/index.html"), timeout=5).status_code == 200
@@ -135,7 +135,7 @@ def test_broken_configuration_ends_unhealthy(
     session: EngineSession, spec: ImageSpec, timings: BuildTimings
 ) -> None:
     run = RunSpec(port=8080, health_path="/healthz", env={"BROKEN": "1"}, health_interval_s=1.0)
-    with start_container(session, spec.tag, run, wait_ready=False) as running:
+    with start_container(session, session.session_tag(spec.tag), run, wait_ready=False) as running:
         assert running.wait_health("unhealthy", timeout_s=30) > 5  # start period 5 s, then 3 failed probes
 
 
@@ -144,18 +144,20 @@ def test_container_exiting_early_is_reported_with_its_logs(
 ) -> None:
     run = RunSpec(port=8080, health_path="/healthz", command=["sh", "-c", "echo going away; exit 7"])
     with pytest.raises(ContainerExitedError) as caught:
-        start_container(session, spec.tag, run)
+        start_container(session, session.session_tag(spec.tag), run)
     assert caught.value.exit_code == 7
     assert "going away" in caught.value.log_tail
     assert "exit code 7" in str(caught.value)
 
 
-def test_cleanup_removes_a_sessions_running_container(spec: ImageSpec, timings: BuildTimings) -> None:
+def test_cleanup_removes_a_sessions_running_container(
+    session: EngineSession, spec: ImageSpec, timings: BuildTimings
+) -> None:
     client = connect()
     other = new_session(client)
     label = {"label": f"{LABEL}={other.id}"}
     try:
-        start_container(other, spec.tag, RunSpec(port=8080, health_path="/healthz"))
+        start_container(other, session.session_tag(spec.tag), RunSpec(port=8080, health_path="/healthz"))
         assert len(client.containers.list(filters=label)) == 1
     finally:
         removed = other.cleanup()

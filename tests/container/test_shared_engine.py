@@ -27,6 +27,7 @@ def _spec(tag: str, token: str) -> ImageSpec:
         context=TWO_STAGE,
         tag=tag,
         build_args={"BASE_IMAGE": "local/busybox:stable", "TOKEN": token},
+        builder="classic",  # its intermediate images are the shared cache; BuildKit keeps its own records
         base_provider=f"sh {TINY / 'provide_base.sh'}",
     )
 
