@@ -52,7 +52,7 @@ class Check:
 
 _BUILD = (
     "build.builder", "build.buildx_version", "build.buildkit_version", "build.full_s", "build.cached_s",
-    "build.code_change_s", "build.dependency_change_s", "build.exporter", "build.context_transfer", "build.steps",
+    "build.exporter", "build.context_transfer", "build.steps",
     "build.runs", "build.build_args", "build.base_image", "build.context_files", "build.context_bytes",
     "build.context_suspicious",
 )  # fmt: skip
@@ -123,7 +123,7 @@ BUILTIN: tuple[Check, ...] = (
         checks.code_change_rebuild,
         "build",
         needs=("full_build",),
-        records=("build.code_change_rebuilt_steps",),
+        records=("build.code_change_s", "build.code_change_rebuilt_steps"),
         support=_needs_code_change_path,
     ),
     Check(
@@ -131,7 +131,7 @@ BUILTIN: tuple[Check, ...] = (
         checks.dependency_change_rebuild,
         "build",
         needs=("full_build",),
-        records=("build.dependency_change_rebuilt_steps",),
+        records=("build.dependency_change_s", "build.dependency_change_rebuilt_steps"),
         support=_needs_dependency_change_path,
     ),
     Check("image_size", checks.image_size, "inspect", needs=("full_build",), records=_IMAGE),

@@ -81,10 +81,18 @@ def harness_session(
 def build_timings(
     harness_session: EngineSession, harness_config: HarnessConfig, harness_results: Results
 ) -> BuildTimings:
-    """Full, cached and code-change builds of the configured image, timed; figures under build.*."""
-    timings = time_builds(harness_session, image_spec(harness_config), repeats=harness_config.build_repeats)
+    """Full, cached, code- and dependency-change builds of the configured image, timed; figures under build.*.
+
+    A context holding folders that look like mistakes (a venv, .git, caches) is named in a note.
+    """
+    spec = image_spec(harness_config)
+    timings = time_builds(harness_session, spec, repeats=harness_config.build_repeats)
     for name, value in timings.to_report().items():
-        harness_results.record(f"build.{name}", value, unit="s" if name.endswith("_s") else None)
+        unit = "s" if name.endswith("_s") else "bytes" if name.endswith("_bytes") else None
+        harness_results.record(f"build.{name}", value, unit=unit)
+    warning = timings.context.warning(spec.context) if timings.context else None
+    if warning is not None:
+        harness_results.note(warning)
     return timings
 
 
