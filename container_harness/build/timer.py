@@ -3,6 +3,7 @@ plugin) or the classic builder, never pulling."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import statistics
 import tempfile
@@ -34,6 +35,7 @@ from container_harness.errors import BuildError, format_tail
 from container_harness.ownership import EngineSession
 from container_harness.specs import ImageSpec
 
+_log = logging.getLogger(__name__)
 BuildKind = Literal["full", "cached", "code_change", "dependency_change"]
 _TAIL_LINES = 25
 
@@ -138,6 +140,7 @@ def build_image(
     context = context or spec.context
     tag = tag or spec.tag
     dockerfile = _dockerfile_in(spec, context)
+    _log.info("%s build of %s (%s builder, %s) started", kind, tag, builder, "no cache" if nocache else "cache")
     if builder == "buildkit":
         started = time.time()
         request = BuildxRequest(
@@ -167,6 +170,8 @@ def build_image(
         )
     session.track_image(tag)
     session.track_image(log.image_id)
+    executed = sum(1 for step in log.steps if not step.cached)
+    _log.info("%s build of %s done in %.2f s: %d of %d steps ran", kind, tag, seconds, executed, len(log.steps))
     return BuildRun(kind=kind, seconds=seconds, log=log, image_id=log.image_id)
 
 

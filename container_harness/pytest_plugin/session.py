@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import platform
 import signal
@@ -37,6 +38,7 @@ from container_harness.report import render
 from container_harness.report.commit import commit_sha
 from container_harness.report.results import Results
 
+_log = logging.getLogger(__name__)
 MARKER = "container"
 BUDGET_FIXTURE = "harness_budget"
 _ENVIRONMENT = "environment"  # report group of facts about the run, not of the image
@@ -162,6 +164,7 @@ class HarnessSession:
         check = check_of(item)
         if check is None:
             return
+        self._status(f"{item.name} ({check.stage})")
         for need in check.needs:
             if need in self.failed:
                 self.failed[check.name] = self.failed[need]
@@ -169,6 +172,13 @@ class HarnessSession:
         budget = getattr(item, "callspec", None) and item.callspec.params.get(BUDGET_FIXTURE)  # type: ignore[attr-defined]
         if isinstance(budget, Budget):
             self._skip_unmeasurable(budget)
+
+    def _status(self, doing: str) -> None:
+        """One line on the terminal as a check starts (silenced by -q); the details go to `logging`."""
+        _log.info("check %s", doing)
+        reporter = self.pytest_config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and self.pytest_config.get_verbosity() >= 0:
+            reporter.write_line(f"container-harness: {doing}", cyan=True)
 
     def _skip_unmeasurable(self, budget: Budget) -> None:
         owner = catalogue.recording(budget.name)

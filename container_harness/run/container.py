@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from typing import Any, Literal
 
@@ -33,6 +34,7 @@ _NS_PER_S = 1_000_000_000
 # the same diagnosis twice in a row (a wrong port, a 127.0.0.1-only listener) ends the wait at once.
 _DIAGNOSE_AFTER_S = 2.0
 _DIAGNOSE_EVERY_S = 1.0
+_log = logging.getLogger(__name__)
 HealthStatus = Literal["healthy", "unhealthy"]
 
 
@@ -221,8 +223,10 @@ def start_container(
         started = time.monotonic()
         container.start()
         running = RunningContainer(container, image_ref, spec, reach, started, name)
+        _log.info("container %s of %s started, reached at %s", container.short_id, running.name, running.url())
         if wait_ready:
             running.wait_ready()
+            _log.info("container %s answered 2xx after %.3f s", container.short_id, running.ready_s or 0.0)
     except BaseException:
         if not session.keep:
             container.remove(force=True, v=True)

@@ -249,3 +249,12 @@ def test_untouched():
     result.assert_outcomes(passed=1)
     assert not (pytester.path / "out").exists()
     assert "container harness" not in result.stdout.str()
+
+
+def test_each_check_says_it_starts_unless_quiet(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    pytester.makeconftest(BROKEN_BUILD)
+    loud = pytester.runpytest("-p", "no:cacheprovider", "--harness-checks", "full_build,image_size")
+    loud.stdout.fnmatch_lines(["container-harness: full_build (build)", "container-harness: image_size (inspect)"])
+    quiet = pytester.runpytest("-p", "no:cacheprovider", "-q", "--harness-checks", "full_build,image_size")
+    assert "container-harness: full_build" not in quiet.stdout.str()
