@@ -8,8 +8,10 @@ removes them and every hand-over.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ from docker.errors import APIError, ImageNotFound, NotFound
 from container_harness.build.buildkit_log import rfc3339_seconds
 
 LABEL = "io.harness.session"
+OWNER_LABEL = "io.harness.owner"  # on a marker: host and pid of the run's process, to tell a dead run here
 ORPHANS_LABEL = "io.harness.orphans"  # on a hand-over volume: the build-cache images a finished run left
 MARKER_PREFIX = "harness-session-"
 ORPHANS_PREFIX = "harness-orphans-"
@@ -82,7 +85,8 @@ class EngineSession:
     def announce(self) -> None:
         """Mark the run as live on the engine (a labelled volume), so other runs keep the build cache it uses."""
         if not self.keep:
-            self.client.volumes.create(name=f"{MARKER_PREFIX}{self.id}", labels=self.labels())
+            owner = f"{socket.gethostname()}:{os.getpid()}"
+            self.client.volumes.create(name=f"{MARKER_PREFIX}{self.id}", labels={**self.labels(), OWNER_LABEL: owner})
 
     def note_buildkit_build(self, started: float, ended: float) -> None:
         """Remember when a BuildKit build of this run ran (epoch seconds): its cache records date from then."""
@@ -154,14 +158,12 @@ class EngineSession:
             if not volume.name.startswith(MARKER_PREFIX) or volume.name == f"{MARKER_PREFIX}{self.id}":
                 continue
             created = datetime.fromisoformat(volume.attrs["CreatedAt"].replace("Z", "+00:00"))
-            if (now - created).total_seconds() < _STALE_S:
+            if (now - created).total_seconds() < _STALE_S and not _owner_gone(volume.attrs.get("Labels") or {}):
                 return True
         return False
 
 
-def new_session(
-    client: docker.DockerClient, keep: bool = False, prune_build_cache: bool = False
-) -> EngineSession:
+def new_session(client: docker.DockerClient, keep: bool = False, prune_build_cache: bool = False) -> EngineSession:
     """A session with a fresh random id, announced on the engine."""
     session = EngineSession(id=secrets.token_hex(6), client=client, keep=keep, prune_build_cache=prune_build_cache)
     session.announce()
@@ -190,6 +192,20 @@ def _prune_records(client: docker.DockerClient, windows: Sequence[tuple[float, f
             break
         deleted += gone
     return deleted
+
+
+def _owner_gone(labels: dict[str, str]) -> bool:
+    """Whether a marker's run ran on this host and its process is gone (killed before it could clean up)."""
+    host, _, pid = labels.get(OWNER_LABEL, "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another host's run (or an older marker): only its age can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _is_image_id(ref: str) -> bool:
