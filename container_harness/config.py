@@ -106,7 +106,8 @@ class LoadConfig(_Strict):
     spawn_rate: float = 10.0
     duration_s: float = 30.0
     warmup_s: float = 5.0
-    processes: int = 1
+    processes: int = 1  # above 1: a Locust master and this many local workers, pinned round-robin to locust_cpuset
+    join_timeout_s: int = Field(default=30, ge=1)  # how long the master waits for its workers to join
     container_cpuset: str | None = None
     locust_cpuset: str | None = None
     container_env: dict[str, str] = Field(default_factory=dict)
@@ -307,5 +308,6 @@ def load_spec(config: HarnessConfig, env: dict[str, str] | None = None) -> LoadS
         warmup_s=load.warmup_s,
         processes=load.processes,
         cpuset=load.locust_cpuset,
+        join_timeout_s=load.join_timeout_s,
         env=env or {},
     )

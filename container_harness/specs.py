@@ -62,8 +62,9 @@ class LoadSpec:
     spawn_rate: float = 10.0
     duration_s: float = 30.0
     warmup_s: float = 5.0
-    processes: int = 1
+    processes: int = 1  # above 1: a master and this many local worker processes, each pinned to one CPU
     cpuset: str | None = None  # CPUs for the Locust processes, as taskset -c takes them ("1", "2-3")
+    join_timeout_s: int = 30  # how long the master waits for its workers to join
     user_classes: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)

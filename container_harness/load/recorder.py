@@ -6,8 +6,12 @@ per request (format in container_harness.load.latency) to `times-<pid>.tsv` in t
 HARNESS_LOCUST_TIMES_DIR; without that variable it records nothing.
 
 One file per process, opened by the process that writes it: Locust's `--processes` forks after importing the
-locustfiles, and its distributed workers are separate processes, so no two writers share a file and no line
-can be torn. Lines are buffered and written in batches, and flushed when the test stops and when Locust quits.
+locustfiles, and distributed workers (container_harness.load.local_workers) are separate processes, so no
+two writers share a file and no line can be torn. Lines are buffered and written in batches, and flushed when
+the test stops and when Locust quits.
+
+A distributed worker started with HARNESS_WORKER_ID (container_harness.load.local_workers) leaves a
+joined-<id> file there once it has connected to its master, so a worker that never joined can be named.
 
 Paced runs (HARNESS_PACED_RATE, requests per second for this process): every user class's wait_time is
 replaced by a shared schedule of arrival slots 1/rate apart; a free user takes the next slot and sleeps until
@@ -25,8 +29,9 @@ from typing import Any
 import gevent
 from locust import events
 from locust.env import Environment
+from locust.runners import WorkerRunner
 
-from container_harness.load.latency import PACED_RATE_ENV, RAW_TIMES_DIR_ENV
+from container_harness.load.latency import JOINED_PREFIX, PACED_RATE_ENV, RAW_TIMES_DIR_ENV, WORKER_ID_ENV
 
 _BATCH = 200
 
@@ -88,7 +93,11 @@ def _install(directory: Path, rate: float | None) -> PerProcessTimes:
     schedule = Schedule(rate) if rate else None
 
     @events.init.add_listener
-    def _pace(environment: Environment, **_: Any) -> None:
+    def _init(environment: Environment, **_: Any) -> None:
+        # A worker's runner has connected to its master by the time init fires: mark it as joined.
+        if isinstance(environment.runner, WorkerRunner) and os.environ.get(WORKER_ID_ENV):
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / f"{JOINED_PREFIX}{os.environ[WORKER_ID_ENV]}").touch()
         if schedule is not None:
             for user_class in environment.user_classes:
                 user_class.wait_time = schedule.wait

@@ -122,6 +122,7 @@ def _record(results: Results, result: LoadResult) -> None:
     the name becomes "_", since dots separate the parts of a figure's name)."""
     results.record("load.duration_s", round(result.window_s, 2), unit="s")
     results.record("load.requests", result.requests)
+    results.record("load.recorded_requests", result.recorded)
     results.record("load.failures", result.failures)
     results.record("load.rps", round(result.rps, 1), unit="req/s")
     for name in ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms"):
@@ -134,7 +135,8 @@ def _record(results: Results, result: LoadResult) -> None:
 
 def _record_bound(results: Results, prefix: str, run: BoundedRun) -> None:
     """The share of its CPUs the container used, the generator's and docker-proxy's CPU, and which one bound the
-    run (the proxy's figure is "not visible" when no docker-proxy for the port is in this PID namespace)."""
+    run (the proxy's figure is "not visible" when no docker-proxy for the port is in this PID namespace); with
+    local workers, the master's CPU and each worker's requests, rps, CPU and CPUs (workers.<id>.*)."""
     results.record(f"{prefix}cpu_saturation", round(run.cpu_saturation, 3))
     results.record(f"{prefix}generator_cpu_percent", round(run.generator_cpu_percent, 1), unit="%")
     proxy = "not visible" if run.proxy_cpu_percent is None else round(run.proxy_cpu_percent, 1)
@@ -142,3 +144,9 @@ def _record_bound(results: Results, prefix: str, run: BoundedRun) -> None:
     if run.host_busy is not None:
         results.record(f"{prefix}machine_busy", round(run.host_busy, 3))
     results.record(f"{prefix}limited_by", run.limited_by)
+    if run.result.master_cpu_percent is not None:
+        results.record(f"{prefix}master_cpu_percent", round(run.result.master_cpu_percent, 1), unit="%")
+    for worker in run.result.workers:
+        for figure, value in worker.to_report().items():
+            unit = "%" if figure == "cpu_percent" else "req/s" if figure == "rps" else None
+            results.record(f"{prefix}workers.{worker.id}.{figure}", value, unit=unit)
