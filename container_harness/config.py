@@ -108,6 +108,8 @@ class LoadConfig(_Strict):
     warmup_s: float = 5.0
     processes: int = 1  # above 1: a Locust master and this many local workers, pinned round-robin to locust_cpuset
     join_timeout_s: int = Field(default=30, ge=1)  # how long the master waits for its workers to join
+    workers: int = Field(default=0, ge=0)  # Locust workers started as containers on the engine
+    worker_wheels: str = "wheelhouse/locust"  # Locust's wheels for the workers' image; pip download fills it
     container_cpuset: str | None = None
     locust_cpuset: str | None = None
     container_env: dict[str, str] = Field(default_factory=dict)
@@ -309,5 +311,8 @@ def load_spec(config: HarnessConfig, env: dict[str, str] | None = None) -> LoadS
         processes=load.processes,
         cpuset=load.locust_cpuset,
         join_timeout_s=load.join_timeout_s,
+        workers=load.workers,
+        worker_wheels=config.path(load.worker_wheels),
+        worker_base_provider=config.base_provider,
         env=env or {},
     )

@@ -65,10 +65,23 @@ class LoadSpec:
     processes: int = 1  # above 1: a master and this many local worker processes, each pinned to one CPU
     cpuset: str | None = None  # CPUs for the Locust processes, as taskset -c takes them ("1", "2-3")
     join_timeout_s: int = 30  # how long the master waits for its workers to join
+    workers: int = 0  # Locust workers started as containers on the engine (with processes above 1: beside them)
+    worker_wheels: Path = Path("wheelhouse/locust")  # Locust's wheels for the workers' image (pip fills it)
+    worker_base_provider: str | None = None  # makes the workers' base image when it is missing
     user_classes: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
     rate: float | None = None  # paced arrivals, requests per second over all processes; None: closed loop
+
+    @property
+    def local_workers(self) -> int:
+        """Local worker processes: spec.processes when a master runs (processes above 1, or container workers)."""
+        return self.processes if self.processes > 1 else 0
+
+    @property
+    def generators(self) -> int:
+        """Locust processes that send requests: the workers of a distributed run, else the one process."""
+        return self.local_workers + self.workers or 1
 
     @property
     def run_time_s(self) -> int:

@@ -14,6 +14,7 @@ from container_harness.measure.host_cpu import HostCpu
 from container_harness.measure.proxy import ProxyCpu, pin
 from container_harness.measure.usage import cpu_capacity, cpuset_cpus, limited_by
 from container_harness.measure.usage_sampler import StatsSampler
+from container_harness.ownership import EngineSession
 from container_harness.run.container import RunningContainer
 from container_harness.specs import LoadSpec
 
@@ -44,9 +45,11 @@ def bounded_run(
     *,
     pin_proxy: bool = False,
     locust_reports: bool = False,
+    engine: EngineSession | None = None,
 ) -> BoundedRun:
     """Run spec against the container while sampling the three parties; with pin_proxy the port's docker-proxy
-    is first pinned to the generator's CPUs (spec.cpuset), so it takes no CPU from the service."""
+    is first pinned to the generator's CPUs (spec.cpuset), so it takes no CPU from the service. Worker
+    containers (spec.workers) start in engine."""
     proxy = ProxyCpu(running.host_port)
     if pin_proxy:
         if spec.cpuset is None:
@@ -58,13 +61,13 @@ def bounded_run(
             )
         pin(proxy.pids, cpuset_cpus(spec.cpuset))
     with StatsSampler(running.container, doing) as sampler, proxy, HostCpu() as host:
-        result = run_load(spec, running.url(), out_dir, locust_reports=locust_reports)
+        result = run_load(spec, running.url(), out_dir, locust_reports=locust_reports, engine=engine)
     running.container.reload()
     cpus = cpu_capacity(running.container.attrs["HostConfig"], running.container.client.info()["NCPU"])
     saturation = sampler.median_cpu_percent / (100.0 * cpus)
     bound = limited_by(
         saturation,
-        generator_saturation=result.generator_cpu_percent / (100.0 * spec.processes),
+        generator_saturation=result.generator_cpu_percent / (100.0 * spec.generators),
         proxy_saturation=None if proxy.percent is None else proxy.percent / 100.0,
         host_saturation=host.saturation,
     )

@@ -5,7 +5,7 @@ breaks inside a pytest process that has already imported urllib3 and the docker 
 Locust loads the harness's recorder (container_harness.load.recorder) beside the user's locustfile, so any
 locustfile works: the recorder writes every request's raw time, the warm-up is cut from those by time, and
 percentiles (overall and per request name) and rps are exact. With spec.processes above 1 it runs a master and
-that many local workers (container_harness.load.local_workers), merges their raw times, and reports each
+that many local workers (container_harness.load.distributed), merges their raw times, and reports each
 worker's requests, rate and CPU, and the master's CPU.
 """
 
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from container_harness.errors import LoadRunError, format_tail
 from container_harness.load.command import headless_options, locust_base, pinned
+from container_harness.load.distributed import DistributedRun, run_distributed
 from container_harness.load.latency import (
     PACED_RATE_ENV,
     RAW_TIMES_DIR_ENV,
@@ -30,7 +31,7 @@ from container_harness.load.latency import (
     read_raw_times,
     summarize,
 )
-from container_harness.load.local_workers import DistributedRun, run_local_workers
+from container_harness.ownership import EngineSession
 from container_harness.specs import LoadSpec
 
 # Conventions a locustfile may follow so the harness can ask for the framework's floor: with SCENARIO_ENV set
@@ -86,9 +87,11 @@ def locust_command(spec: LoadSpec, host: str, reports_dir: Path | None = None) -
     return pinned([*locust_base(spec), *headless_options(spec, host, reports_dir), *spec.user_classes], spec.cpuset)
 
 
-def run_load(spec: LoadSpec, host: str, out_dir: Path, locust_reports: bool = False) -> LoadResult:
+def run_load(
+    spec: LoadSpec, host: str, out_dir: Path, locust_reports: bool = False, engine: EngineSession | None = None
+) -> LoadResult:
     """Run Locust against host; raw times (times/), Locust's output and, with locust_reports, its CSV and
-    HTML reports land in out_dir. Raises HarnessError."""
+    HTML reports land in out_dir. Worker containers (spec.workers) are started in engine. Raises HarnessError."""
     if not spec.locustfile.is_file():
         raise LoadRunError(f"locustfile {spec.locustfile} does not exist; set the load locustfile")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -99,17 +102,17 @@ def run_load(spec: LoadSpec, host: str, out_dir: Path, locust_reports: bool = Fa
     raw_times.mkdir()
     env = {**os.environ, **spec.env, RAW_TIMES_DIR_ENV: str(raw_times)}
     if spec.rate is not None:
-        env[PACED_RATE_ENV] = f"{spec.rate / spec.processes:.6f}"
+        env[PACED_RATE_ENV] = f"{spec.rate / spec.generators:.6f}"
     pace = "closed loop" if spec.rate is None else f"paced at {spec.rate:.1f} req/s"
     _log.info(
         "load run started: %s users, %s, %d process(es), for %s s against %s",
         spec.users, pace, spec.processes, spec.run_time_s, host,
     )
     reports = out_dir if locust_reports else None
-    if spec.processes > 1:
-        distributed = run_local_workers(spec, host, env, out_dir, raw_times, reports)
+    if spec.local_workers or spec.workers:
+        distributed = run_distributed(spec, host, env, out_dir, raw_times, reports, engine)
         returncode, generator_cpu_percent = distributed.returncode, distributed.cpu_percent
-        command = [f"a Locust master and {spec.processes} local workers (workers' logs: {out_dir}/locust-w*.log)"]
+        command = [f"a Locust master with {spec.local_workers} local and {spec.workers} container workers"]
     else:
         command = locust_command(spec, host, reports)
         returncode, generator_cpu_percent = _run_single(command, env, log_path, spec.run_time_s + _GRACE_S)
@@ -154,12 +157,11 @@ def _run_single(command: list[str], env: dict[str, str], log_path: Path, timeout
 def _worker_figures(
     run: DistributedRun, raw_times: Path, records: list[RawRequest], stats: LoadStats, warmup_s: float
 ) -> tuple[WorkerFigures, ...]:
-    """Each worker's measured requests (from its own raw-times file, by its pid), rate and CPU."""
+    """Each worker's measured requests (from its own raw-times files, times-<id>-<pid>.tsv), rate and CPU."""
     window_start = min(record.sent_at for record in records) + warmup_s
     figures = []
     for worker in run.workers:
-        path = raw_times / f"times-{worker.pid}.tsv"
-        mine: list[RawRequest] = read_raw_times(path) if path.is_file() else []
+        mine = [record for path in raw_times.glob(f"times-{worker.id}-*.tsv") for record in read_raw_times(path)]
         measured = sum(1 for record in mine if record.sent_at >= window_start)
         figures.append(
             WorkerFigures(worker.id, worker.cpuset, measured, measured / stats.window_s, run.percent(worker.cpu_s))

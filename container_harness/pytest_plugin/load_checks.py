@@ -24,6 +24,7 @@ from container_harness.errors import ConfigError
 from container_harness.load.bounded import BoundedRun, bounded_run
 from container_harness.load.latency import read_raw_times
 from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult
+from container_harness.ownership import EngineSession
 from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
 from container_harness.specs import LoadSpec
@@ -31,7 +32,10 @@ from container_harness.specs import LoadSpec
 
 @pytest.mark.container
 def load(
-    harness_config: HarnessConfig, start_container: Callable[..., RunningContainer], harness_results: Results
+    harness_config: HarnessConfig,
+    start_container: Callable[..., RunningContainer],
+    harness_results: Results,
+    harness_session: EngineSession,
 ) -> None:
     """The configured scenario runs without a failed request; latency, throughput and resources recorded."""
     # Here, not at the top: matplotlib comes with the `load` extra, which a run without load does not need.
@@ -49,6 +53,7 @@ def load(
         f"load-testing it with {load.locustfile}",
         pin_proxy=load.pin_proxy,
         locust_reports=load.locust_reports,
+        engine=harness_session,
     )
     result = run.result
     _record(harness_results, result)
@@ -75,7 +80,9 @@ def load(
     if load.health_floor:
         health_spec = replace(spec, env={**spec.env, SCENARIO_ENV: "health"})
         doing = f"load-testing its health path {harness_config.run.health_path}"
-        floor_run = bounded_run(running, health_spec, reports / "health", doing, pin_proxy=load.pin_proxy)
+        floor_run = bounded_run(
+            running, health_spec, reports / "health", doing, pin_proxy=load.pin_proxy, engine=harness_session
+        )
         floor = floor_run.result
         harness_results.record("load.health_rps", round(floor.rps, 1), unit="req/s")
         _record_bound(harness_results, "load.health_", floor_run)

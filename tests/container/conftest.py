@@ -63,8 +63,8 @@ def tiny_base() -> Iterator[tuple[EngineSession, str]]:
 
 
 @pytest.fixture(scope="module")
-def tiny_url(tiny_base: tuple[EngineSession, str]) -> Iterator[str]:
-    """URL of a running tiny service."""
+def tiny_load_image(tiny_base: tuple[EngineSession, str]) -> str:
+    """Id of the tiny service's image, built on its own base."""
     session, base = tiny_base
     spec = ImageSpec(
         dockerfile=TINY / "Dockerfile",
@@ -72,6 +72,11 @@ def tiny_url(tiny_base: tuple[EngineSession, str]) -> Iterator[str]:
         tag=f"harness-test/tiny-load:{session.id}",
         build_args={"BASE_IMAGE": base},
     )
-    image = build_current(session, spec).image_id
-    with start_container(session, image, RunSpec(port=8080, health_path="/healthz")) as running:
+    return build_current(session, spec).image_id
+
+
+@pytest.fixture(scope="module")
+def tiny_url(tiny_base: tuple[EngineSession, str], tiny_load_image: str) -> Iterator[str]:
+    """URL of a running tiny service."""
+    with start_container(tiny_base[0], tiny_load_image, RunSpec(port=8080, health_path="/healthz")) as running:
         yield running.url()
