@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["ImageSpec", "LoadSpec", "RunSpec"]
+from container_harness.load.generators import DEFAULT_SHARE
+
+__all__ = ["AUTO_PROCESSES", "ImageSpec", "LoadSpec", "RunSpec"]
+
+AUTO_PROCESSES = 0  # load.processes = "auto"
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,9 @@ class LoadSpec:
     spawn_rate: float = 10.0
     duration_s: float = 30.0
     warmup_s: float = 5.0
-    processes: int = 1  # above 1: a master and this many local worker processes, each pinned to one CPU
+    processes: int = 1  # above 1: a master and this many local worker processes, each pinned to one CPU;
+    # AUTO_PROCESSES: the load check picks the count (container_harness.load.generators); one process elsewhere
+    generator_share: float = DEFAULT_SHARE  # the share of a core each generator should stay under
     cpuset: str | None = None  # CPUs for the Locust processes, as taskset -c takes them ("1", "2-3")
     join_timeout_s: int = 30  # how long the master waits for its workers to join
     workers: int = 0  # Locust workers started as containers on the engine (with processes above 1: beside them)

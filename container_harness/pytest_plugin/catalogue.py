@@ -65,7 +65,7 @@ _IMAGE = tuple(
 )  # fmt: skip
 _BOUND = (
     "cpu_saturation", "generator_cpu_percent", "proxy_cpu_percent", "machine_busy", "limited_by",
-    "master_cpu_percent", "workers.*",
+    "master_cpu_percent", "workers.*", "processes", "generators_needed",
 )  # fmt: skip
 _LOAD = (
     "load.duration_s", "load.requests", "load.recorded_requests", "load.failures", "load.rps", "load.p50_ms",

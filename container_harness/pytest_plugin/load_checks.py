@@ -151,6 +151,9 @@ def _record_bound(results: Results, prefix: str, run: BoundedRun) -> None:
     if run.host_busy is not None:
         results.record(f"{prefix}machine_busy", round(run.host_busy, 3))
     results.record(f"{prefix}limited_by", run.limited_by)
+    results.record(f"{prefix}processes", run.processes)
+    if run.generators_needed is not None:
+        results.record(f"{prefix}generators_needed", run.generators_needed)
     if run.result.master_cpu_percent is not None:
         results.record(f"{prefix}master_cpu_percent", round(run.result.master_cpu_percent, 1), unit="%")
     for worker in run.result.workers:

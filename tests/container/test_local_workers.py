@@ -13,9 +13,12 @@ import numpy
 import pytest
 
 from container_harness.errors import LoadRunError
+from container_harness.load.bounded import bounded_run
 from container_harness.load.latency import read_raw_times
 from container_harness.load.runner import LoadResult, run_load
-from container_harness.specs import LoadSpec
+from container_harness.ownership import EngineSession
+from container_harness.run.container import start_container
+from container_harness.specs import AUTO_PROCESSES, LoadSpec, RunSpec
 from tests.container.conftest import FIXTURES
 
 pytestmark = pytest.mark.container
@@ -99,3 +102,21 @@ def test_a_broken_worker_is_named_and_nothing_is_left_running(
     with pytest.raises(LoadRunError, match=message.replace("(", r"\(").replace(")", r"\)")):
         run_load(spec, tiny_url, tmp_path / "out")
     assert _locust_processes_of(locustfile) == []
+
+
+def test_auto_processes_adds_generators_while_the_busiest_is_over_its_share(
+    tiny_base: tuple[EngineSession, str], tiny_load_image: str, tmp_path: Path
+) -> None:
+    """With a share of 2 % of a core any generator is over it, so "auto" tries one process, then more, up to as
+    many as there are load CPUs, and the run uses that many."""
+    spec = LoadSpec(
+        FIXTURES / "locustfiles" / "one_path.py", users=2, spawn_rate=2, duration_s=2, warmup_s=0.5,
+        processes=AUTO_PROCESSES, generator_share=0.02, cpuset=LOAD_CPUS,
+    )  # fmt: skip
+    with start_container(tiny_base[0], tiny_load_image, RunSpec(port=8080, health_path="/healthz")) as running:
+        run = bounded_run(running, spec, tmp_path, "load-testing the tiny service")
+    cpus = len(os.sched_getaffinity(0))
+    assert run.processes == cpus
+    assert (tmp_path / "auto-1" / "times").is_dir()
+    assert run.load_cpus == cpus
+    assert len(run.result.workers) == (cpus if cpus > 1 else 0)
