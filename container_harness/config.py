@@ -114,6 +114,9 @@ class LoadConfig(_Strict):
     join_timeout_s: int = Field(default=30, ge=1)  # how long the master waits for its workers to join
     workers: int = Field(default=0, ge=0)  # Locust workers started as containers on the engine
     worker_wheels: str = "wheelhouse/locust"  # Locust's wheels for the workers' image; pip download fills it
+    remote_workers: list[str] = Field(default_factory=list)  # ids of workers joining from other hosts
+    master_bind: str | None = None  # where the master listens (an address the remote workers reach)
+    master_port: int | None = None  # the master's port (what the remote workers are told)
     container_cpuset: str | None = None
     locust_cpuset: str | None = None
     container_env: dict[str, str] = Field(default_factory=dict)
@@ -325,5 +328,8 @@ def load_spec(config: HarnessConfig, env: dict[str, str] | None = None) -> LoadS
         workers=load.workers,
         worker_wheels=config.path(load.worker_wheels),
         worker_base_provider=config.base_provider,
+        remote_workers=tuple(load.remote_workers),
+        master_bind=load.master_bind,
+        master_port=load.master_port,
         env=env or {},
     )

@@ -74,6 +74,9 @@ class LoadSpec:
     workers: int = 0  # Locust workers started as containers on the engine (with processes above 1: beside them)
     worker_wheels: Path = Path("wheelhouse/locust")  # Locust's wheels for the workers' image (pip fills it)
     worker_base_provider: str | None = None  # makes the workers' base image when it is missing
+    remote_workers: tuple[str, ...] = ()  # ids of workers joining from other hosts (deploy/locust-workers)
+    master_bind: str | None = None  # where the master listens; None: loopback, or the bridge gateway
+    master_port: int | None = None  # the master's port; None: a free one
     user_classes: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
@@ -87,7 +90,7 @@ class LoadSpec:
     @property
     def generators(self) -> int:
         """Locust processes that send requests: the workers of a distributed run, else the one process."""
-        return self.local_workers + self.workers or 1
+        return self.local_workers + self.workers + len(self.remote_workers) or 1
 
     @property
     def run_time_s(self) -> int:

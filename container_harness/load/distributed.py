@@ -122,13 +122,15 @@ def run_distributed(
     reports_dir: Path | None,
     engine: EngineSession | None = None,
 ) -> DistributedRun:
-    """Run spec with a master, spec.local_workers local workers and spec.workers worker containers (on
-    engine's bridge, which needs engine and a host the containers reach); raises LoadRunError naming a worker
+    """Run spec with a master, spec.local_workers local workers, spec.workers worker containers (on engine's
+    bridge, which needs engine and a host the containers reach) and the spec.remote_workers that join from
+    other hosts (writing into raw_times through a shared mount); raises LoadRunError naming a worker
     that never joined the master within spec.join_timeout_s or died mid-run. Every process is ended and reaped,
     every container removed, before it returns."""
     local_ids = [f"w{index + 1}" for index in range(spec.local_workers)]
     container_ids = [f"c{index + 1}" for index in range(spec.workers)]
-    bind = "127.0.0.1"
+    remote_ids = list(spec.remote_workers)
+    bind = spec.master_bind or "127.0.0.1"
     containers = None
     if container_ids:
         if engine is None:
@@ -138,10 +140,10 @@ def run_distributed(
                 f"worker containers cannot reach the service at {host} (a loopback address of this host)",
                 hint="set run.host to the engine's bridge gateway (docker network inspect bridge), e.g. 172.17.0.1",
             )
-        bind = bridge_gateway(engine)
+        bind = spec.master_bind or bridge_gateway(engine)
         image = worker_image(engine, spec.worker_wheels, spec.worker_base_provider)
         containers = ContainerWorkers(engine)
-    port = _free_port(bind)
+    port = spec.master_port or _free_port(bind)
     master = [
         *locust_base(spec),
         "--master",
@@ -150,7 +152,7 @@ def run_distributed(
         "--master-bind-port",
         str(port),
         "--expect-workers",
-        str(len(local_ids) + len(container_ids)),
+        str(len(local_ids) + len(container_ids) + len(remote_ids)),
         "--expect-workers-max-wait",
         str(spec.join_timeout_s),
         *headless_options(spec, host, reports_dir),
@@ -185,7 +187,8 @@ def run_distributed(
                 )
             time.sleep(_POLL_S)
         elapsed_s = time.monotonic() - started
-        missing = [id_ for id_ in local_ids + container_ids if not (raw_times / f"{JOINED_PREFIX}{id_}").exists()]
+        everyone = local_ids + container_ids + remote_ids
+        missing = [id_ for id_ in everyone if not (raw_times / f"{JOINED_PREFIX}{id_}").exists()]
         if missing:
             raise _never_joined(missing, processes, containers, spec.join_timeout_s)
         ended = _wait_for_workers(processes, containers, len(local_ids) + len(container_ids))
@@ -196,14 +199,14 @@ def run_distributed(
         processes.kill_all()
         if containers is not None:
             containers.remove()
-    in_containers = tuple(
+    elsewhere = tuple(
         LocalProcess(id_, 0, None, _reported_cpu_s(raw_times, id_), out_dir / f"locust-{id_}.log")
-        for id_ in container_ids
+        for id_ in container_ids + remote_ids
     )
     return DistributedRun(
         returncode=processes.ended["master"][0],
         master=processes.figures("master"),
-        workers=tuple(processes.figures(id_) for id_ in local_ids) + in_containers,
+        workers=tuple(processes.figures(id_) for id_ in local_ids) + elsewhere,
         elapsed_s=elapsed_s,
     )
 
@@ -222,8 +225,11 @@ def _wait_for_workers(processes: _Processes, containers: ContainerWorkers | None
 
 
 def _reported_cpu_s(raw_times: Path, id_: str) -> float:
-    """The CPU seconds a worker's recorder wrote when it quit (cpu-<id>)."""
+    """The CPU seconds a worker's recorder wrote when it quit (cpu-<id>; a remote one gets _QUIT_S to quit)."""
     path = raw_times / f"{CPU_PREFIX}{id_}"
+    quit_by = time.monotonic() + _QUIT_S
+    while not path.is_file() and time.monotonic() < quit_by:
+        time.sleep(_POLL_S)
     if not path.is_file():
         raise LoadRunError(f"Locust worker {id_} quit without reporting its CPU ({path} is missing)")
     return float(path.read_text())

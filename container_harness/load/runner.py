@@ -97,9 +97,10 @@ def run_load(
     out_dir.mkdir(parents=True, exist_ok=True)
     raw_times = out_dir / "times"
     log_path = out_dir / "locust.log"
-    if raw_times.is_dir():
-        shutil.rmtree(raw_times)
-    raw_times.mkdir()
+    # Emptied, not replaced: remote workers may have it mounted already (deploy/locust-workers).
+    raw_times.mkdir(exist_ok=True)
+    for stale in raw_times.iterdir():
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     env = {**os.environ, **spec.env, RAW_TIMES_DIR_ENV: str(raw_times)}
     if spec.rate is not None:
         env[PACED_RATE_ENV] = f"{spec.rate / spec.generators:.6f}"
@@ -109,7 +110,7 @@ def run_load(
         spec.users, pace, spec.processes, spec.run_time_s, host,
     )
     reports = out_dir if locust_reports else None
-    if spec.local_workers or spec.workers:
+    if spec.local_workers or spec.workers or spec.remote_workers:
         distributed = run_distributed(spec, host, env, out_dir, raw_times, reports, engine)
         returncode, generator_cpu_percent = distributed.returncode, distributed.cpu_percent
         command = [f"a Locust master with {spec.local_workers} local and {spec.workers} container workers"]

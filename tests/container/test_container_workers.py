@@ -5,7 +5,10 @@ behind (the image comes FROM the local base, Locust from wheels in the build con
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from container_harness.errors import LoadRunError
 from container_harness.load.container_workers import bridge_gateway
 from container_harness.load.latency import read_raw_times
 from container_harness.load.runner import LoadResult, run_load
+from container_harness.load.worker_image import worker_image
 from container_harness.ownership import LABEL, EngineSession
 from container_harness.run.container import start_container
 from container_harness.specs import LoadSpec, RunSpec
@@ -26,6 +30,7 @@ pytestmark = pytest.mark.container
 ROOT = Path(__file__).resolve().parents[2]
 WHEELS = ROOT / "wheelhouse" / "locust"
 PROVIDER = str(ROOT / "scripts" / "provide_base_image.sh")
+COMPOSE = ROOT / "deploy" / "locust-workers" / "compose.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +103,37 @@ def test_a_loopback_target_is_refused_for_container_workers(
 ) -> None:
     with pytest.raises(LoadRunError, match=r"cannot reach the service at http://127\.0\.0\.1:1"):
         run_load(_spec(FIXTURES / "locustfiles" / "one_path.py"), "http://127.0.0.1:1", tmp_path, engine=tiny_base[0])
+
+
+def test_a_worker_from_the_deploy_compose_file_joins_the_master_by_address(
+    tiny_base: tuple[EngineSession, str], gateway_url: str, tmp_path: Path
+) -> None:
+    """The compose file for workers on other hosts, run here (host network), joins a master listening on a
+    given address and port; its raw times come back through the shared directory."""
+    session = tiny_base[0]
+    image = worker_image(session, WHEELS, PROVIDER)
+    (tmp_path / "locust").mkdir()
+    shutil.copy(FIXTURES / "locustfiles" / "one_path.py", tmp_path / "locust" / "locustfile.py")
+    times = tmp_path / "out" / "times"
+    times.mkdir(parents=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ, "HARNESS_WORKER_IMAGE": image, "MASTER_HOST": "127.0.0.1", "MASTER_PORT": str(port),
+        "WORKER_ID": "r1", "LOCUST_DIR": str(tmp_path / "locust"), "TIMES_DIR": str(times),
+    }  # fmt: skip
+    compose = ["docker-compose", "-f", str(COMPOSE), "-p", f"harness-remote-{session.id}"]
+    subprocess.run([*compose, "up", "-d"], env=env, check=True, capture_output=True, timeout=60)
+    try:
+        spec = _spec(
+            FIXTURES / "locustfiles" / "one_path.py", workers=0, remote_workers=("r1",), master_bind="127.0.0.1",
+            master_port=port,
+        )  # fmt: skip
+        result = run_load(spec, gateway_url, tmp_path / "out")
+    finally:
+        subprocess.run([*compose, "down", "-v"], env=env, check=True, capture_output=True, timeout=60)
+    [worker] = result.workers
+    assert worker.id == "r1"
+    assert worker.requests == result.requests > 0
+    assert worker.cpu_percent > 0
