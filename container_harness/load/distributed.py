@@ -34,8 +34,9 @@ _QUIT_S = 15.0  # how long workers get to quit after the master ended
 
 
 @dataclass(frozen=True)
-class LocalProcess:
-    """One Locust process of a run: its id ("master", "w1" …), pid, CPUs, CPU seconds used and log."""
+class GeneratorProcess:
+    """One Locust process of a run: its id ("master", "w1", "c1" …), pid (0 when not local), CPUs, CPU seconds used
+    and log."""
 
     id: str
     pid: int
@@ -49,8 +50,8 @@ class DistributedRun:
     """The master's exit code and every process's figures; elapsed_s from the master's start to its end."""
 
     returncode: int
-    master: LocalProcess
-    workers: tuple[LocalProcess, ...]
+    master: GeneratorProcess
+    workers: tuple[GeneratorProcess, ...]
     elapsed_s: float
 
     def percent(self, cpu_s: float) -> float:
@@ -109,8 +110,8 @@ class _Processes:
                 process.kill()
         self.poll(block=True)
 
-    def figures(self, id_: str) -> LocalProcess:
-        return LocalProcess(id_, self.popen[id_].pid, self.cpusets[id_], self.ended[id_][1], self.logs[id_])
+    def figures(self, id_: str) -> GeneratorProcess:
+        return GeneratorProcess(id_, self.popen[id_].pid, self.cpusets[id_], self.ended[id_][1], self.logs[id_])
 
 
 def run_distributed(
@@ -200,7 +201,7 @@ def run_distributed(
         if containers is not None:
             containers.remove()
     elsewhere = tuple(
-        LocalProcess(id_, 0, None, _reported_cpu_s(raw_times, id_), out_dir / f"locust-{id_}.log")
+        GeneratorProcess(id_, 0, None, _reported_cpu_s(raw_times, id_), out_dir / f"locust-{id_}.log")
         for id_ in container_ids + remote_ids
     )
     return DistributedRun(
