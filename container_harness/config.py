@@ -11,10 +11,11 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from container_harness.errors import ConfigError
-from container_harness.specs import ImageSpec, LoadSpec, RunSpec
+from container_harness.load.generators import DEFAULT_SHARE
+from container_harness.specs import AUTO_PROCESSES, ImageSpec, LoadSpec, RunSpec
 
 
 class _Strict(BaseModel):
@@ -106,7 +107,16 @@ class LoadConfig(_Strict):
     spawn_rate: float = 10.0
     duration_s: float = 30.0
     warmup_s: float = 5.0
-    processes: int = 1
+    # Above 1: a Locust master and this many local workers, pinned round-robin to locust_cpuset; "auto" (stored as
+    # AUTO_PROCESSES): as many as keep each under generator_share of a core, found by short runs.
+    processes: int = Field(default=1, ge=0)
+    generator_share: float = Field(default=DEFAULT_SHARE, gt=0, le=1)
+    join_timeout_s: int = Field(default=30, ge=1)  # how long the master waits for its workers to join
+    workers: int = Field(default=0, ge=0)  # Locust workers started as containers on the engine
+    worker_wheels: str = "wheelhouse/locust"  # Locust's wheels for the workers' image; pip download fills it
+    remote_workers: list[str] = Field(default_factory=list)  # ids of workers joining from other hosts
+    master_bind: str | None = None  # where the master listens (an address the remote workers reach)
+    master_port: int | None = None  # the master's port (what the remote workers are told)
     container_cpuset: str | None = None
     locust_cpuset: str | None = None
     container_env: dict[str, str] = Field(default_factory=dict)
@@ -116,6 +126,12 @@ class LoadConfig(_Strict):
     curve: bool = False  # also measure the latency-throughput curve (test_load_curve, `container-harness curve`)
     curve_fractions: list[float] = Field(default_factory=lambda: [0.25, 0.5, 0.75, 0.9, 1.0])
     curve_p99_limit_ms: float | None = None  # the knee's p99 limit; default 3x the p99 at the lowest rate
+
+
+    @field_validator("processes", mode="before")
+    @classmethod
+    def _auto(cls, value: object) -> object:
+        return AUTO_PROCESSES if value == "auto" else value
 
 
 class AbConfig(_Strict):
@@ -306,6 +322,14 @@ def load_spec(config: HarnessConfig, env: dict[str, str] | None = None) -> LoadS
         duration_s=load.duration_s,
         warmup_s=load.warmup_s,
         processes=load.processes,
+        generator_share=load.generator_share,
         cpuset=load.locust_cpuset,
+        join_timeout_s=load.join_timeout_s,
+        workers=load.workers,
+        worker_wheels=config.path(load.worker_wheels),
+        worker_base_provider=config.base_provider,
+        remote_workers=tuple(load.remote_workers),
+        master_bind=load.master_bind,
+        master_port=load.master_port,
         env=env or {},
     )

@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["ImageSpec", "LoadSpec", "RunSpec"]
+from container_harness.load.generators import DEFAULT_SHARE
+
+__all__ = ["AUTO_PROCESSES", "ImageSpec", "LoadSpec", "RunSpec"]
+
+AUTO_PROCESSES = 0  # load.processes = "auto"
 
 
 @dataclass(frozen=True)
@@ -62,12 +66,31 @@ class LoadSpec:
     spawn_rate: float = 10.0
     duration_s: float = 30.0
     warmup_s: float = 5.0
-    processes: int = 1
+    processes: int = 1  # above 1: a master and this many local worker processes, each pinned to one CPU;
+    # AUTO_PROCESSES: the load check picks the count (container_harness.load.generators); one process elsewhere
+    generator_share: float = DEFAULT_SHARE  # the share of a core each generator should stay under
     cpuset: str | None = None  # CPUs for the Locust processes, as taskset -c takes them ("1", "2-3")
+    join_timeout_s: int = 30  # how long the master waits for its workers to join
+    workers: int = 0  # Locust workers started as containers on the engine (with processes above 1: beside them)
+    worker_wheels: Path = Path("wheelhouse/locust")  # Locust's wheels for the workers' image (pip fills it)
+    worker_base_provider: str | None = None  # makes the workers' base image when it is missing
+    remote_workers: tuple[str, ...] = ()  # ids of workers joining from other hosts (deploy/locust-workers)
+    master_bind: str | None = None  # where the master listens; None: loopback, or the bridge gateway
+    master_port: int | None = None  # the master's port; None: a free one
     user_classes: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
     rate: float | None = None  # paced arrivals, requests per second over all processes; None: closed loop
+
+    @property
+    def local_workers(self) -> int:
+        """Local worker processes: spec.processes when a master runs (processes above 1, or container workers)."""
+        return self.processes if self.processes > 1 else 0
+
+    @property
+    def generators(self) -> int:
+        """Locust processes that send requests: the workers of a distributed run, else the one process."""
+        return self.local_workers + self.workers + len(self.remote_workers) or 1
 
     @property
     def run_time_s(self) -> int:

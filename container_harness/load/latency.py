@@ -22,6 +22,11 @@ from container_harness.summary import percentile
 # Directory the recorder writes its per-process raw-times files (times-<pid>.tsv) into.
 RAW_TIMES_DIR_ENV = "HARNESS_LOCUST_TIMES_DIR"
 RAW_TIMES_GLOB = "times-*.tsv"
+# A distributed worker's id (w1, w2 … local, c1 … in containers): its recorder writes times-<id>-<pid>.tsv,
+# leaves joined-<id> there once it joined its master, and cpu-<id> (its CPU seconds) when it quits.
+WORKER_ID_ENV = "HARNESS_WORKER_ID"
+JOINED_PREFIX = "joined-"
+CPU_PREFIX = "cpu-"
 # Requests per second each Locust process paces its users to (unset: closed loop).
 PACED_RATE_ENV = "HARNESS_PACED_RATE"
 # The percentiles reported per endpoint and overall, with max.

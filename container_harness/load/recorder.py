@@ -6,8 +6,13 @@ per request (format in container_harness.load.latency) to `times-<pid>.tsv` in t
 HARNESS_LOCUST_TIMES_DIR; without that variable it records nothing.
 
 One file per process, opened by the process that writes it: Locust's `--processes` forks after importing the
-locustfiles, and its distributed workers are separate processes, so no two writers share a file and no line
-can be torn. Lines are buffered and written in batches, and flushed when the test stops and when Locust quits.
+locustfiles, and distributed workers (container_harness.load.distributed) are separate processes, so no
+two writers share a file and no line can be torn. Lines are buffered and written in batches, and flushed when
+the test stops and when Locust quits.
+
+A distributed worker started with HARNESS_WORKER_ID (container_harness.load.distributed) names its file
+times-<id>-<pid>.tsv, leaves a joined-<id> file once it has connected to its master (so a worker that never
+joined can be named) and cpu-<id>, its CPU seconds, when it quits.
 
 Paced runs (HARNESS_PACED_RATE, requests per second for this process): every user class's wait_time is
 replaced by a shared schedule of arrival slots 1/rate apart; a free user takes the next slot and sleeps until
@@ -18,6 +23,7 @@ so when the users fall behind the schedule the wait counts as latency (no coordi
 from __future__ import annotations
 
 import os
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -25,8 +31,9 @@ from typing import Any
 import gevent
 from locust import events
 from locust.env import Environment
+from locust.runners import WorkerRunner
 
-from container_harness.load.latency import PACED_RATE_ENV, RAW_TIMES_DIR_ENV
+from container_harness.load.latency import CPU_PREFIX, JOINED_PREFIX, PACED_RATE_ENV, RAW_TIMES_DIR_ENV, WORKER_ID_ENV
 
 _BATCH = 200
 
@@ -34,8 +41,9 @@ _BATCH = 200
 class PerProcessTimes:
     """Raw-times lines of this process, written to the directory's times-<pid>.tsv (re-opened after a fork)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, worker_id: str | None) -> None:
         self._directory = directory
+        self._prefix = f"times-{worker_id}-" if worker_id else "times-"
         self._pid = 0
         self._fd = -1
         self._lines: list[str] = []
@@ -55,7 +63,7 @@ class PerProcessTimes:
         if self._pid != os.getpid():
             self._directory.mkdir(parents=True, exist_ok=True)
             self._pid = os.getpid()
-            path = self._directory / f"times-{self._pid}.tsv"
+            path = self._directory / f"{self._prefix}{self._pid}.tsv"
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.write(self._fd, "".join(self._lines).encode())
         self._lines = []
@@ -82,13 +90,17 @@ class Schedule:
         return self.intended.pop(gevent.getcurrent(), start_time)
 
 
-def _install(directory: Path, rate: float | None) -> PerProcessTimes:
+def _install(directory: Path, rate: float | None, worker_id: str | None) -> PerProcessTimes:
     """Register the recorder (and the schedule of a paced run) on Locust's events."""
-    times = PerProcessTimes(directory)
+    times = PerProcessTimes(directory, worker_id)
     schedule = Schedule(rate) if rate else None
 
     @events.init.add_listener
-    def _pace(environment: Environment, **_: Any) -> None:
+    def _init(environment: Environment, **_: Any) -> None:
+        # A worker's runner has connected to its master by the time init fires: mark it as joined.
+        if isinstance(environment.runner, WorkerRunner) and worker_id:
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / f"{JOINED_PREFIX}{worker_id}").touch()
         if schedule is not None:
             for user_class in environment.user_classes:
                 user_class.wait_time = schedule.wait
@@ -111,9 +123,16 @@ def _install(directory: Path, rate: float | None) -> PerProcessTimes:
     @events.quitting.add_listener
     def _flush_on_quit(**_: Any) -> None:
         times.flush()
+        if worker_id:  # its CPU, for workers whose rusage the harness cannot read (in containers)
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            (directory / f"{CPU_PREFIX}{worker_id}").write_text(f"{usage.ru_utime + usage.ru_stime:.3f}\n")
 
     return times
 
 
 if os.environ.get(RAW_TIMES_DIR_ENV):
-    _install(Path(os.environ[RAW_TIMES_DIR_ENV]), float(os.environ.get(PACED_RATE_ENV) or 0) or None)
+    _install(
+        Path(os.environ[RAW_TIMES_DIR_ENV]),
+        float(os.environ.get(PACED_RATE_ENV) or 0) or None,
+        os.environ.get(WORKER_ID_ENV) or None,
+    )

@@ -63,10 +63,14 @@ _IMAGE = tuple(
         "exposed_ports", "env", "healthcheck", "cmd", "entrypoint", "labels",
     )
 )  # fmt: skip
-_BOUND = ("cpu_saturation", "generator_cpu_percent", "proxy_cpu_percent", "machine_busy", "limited_by")
+_BOUND = (
+    "cpu_saturation", "generator_cpu_percent", "proxy_cpu_percent", "machine_busy", "limited_by",
+    "master_cpu_percent", "workers.*", "processes", "generators_needed",
+)  # fmt: skip
 _LOAD = (
-    "load.duration_s", "load.requests", "load.failures", "load.rps", "load.p50_ms", "load.p90_ms", "load.p95_ms",
-    "load.p99_ms", "load.max_ms", "load.endpoints.*", "load.users", "load.warmup_s", "load.cpuset",
+    "load.duration_s", "load.requests", "load.recorded_requests", "load.failures", "load.rps", "load.p50_ms",
+    "load.p90_ms", "load.p95_ms", "load.p99_ms", "load.max_ms", "load.endpoints.*", "load.users", "load.warmup_s",
+    "load.cpuset",
     "load.proxy_pinned", "load.histogram", "load.latency_over_time", "memory.load_peak_bytes", "cpu.load_percent",
     "load.health_rps", "load.health_p50_ms", "load.health_failures", "load.scenario_to_health_ratio",
     *(f"load.{name}" for name in _BOUND), *(f"load.health_{name}" for name in _BOUND),

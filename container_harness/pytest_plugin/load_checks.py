@@ -24,6 +24,7 @@ from container_harness.errors import ConfigError
 from container_harness.load.bounded import BoundedRun, bounded_run
 from container_harness.load.latency import read_raw_times
 from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult
+from container_harness.ownership import EngineSession
 from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
 from container_harness.specs import LoadSpec
@@ -31,7 +32,10 @@ from container_harness.specs import LoadSpec
 
 @pytest.mark.container
 def load(
-    harness_config: HarnessConfig, start_container: Callable[..., RunningContainer], harness_results: Results
+    harness_config: HarnessConfig,
+    start_container: Callable[..., RunningContainer],
+    harness_results: Results,
+    harness_session: EngineSession,
 ) -> None:
     """The configured scenario runs without a failed request; latency, throughput and resources recorded."""
     # Here, not at the top: matplotlib comes with the `load` extra, which a run without load does not need.
@@ -49,6 +53,7 @@ def load(
         f"load-testing it with {load.locustfile}",
         pin_proxy=load.pin_proxy,
         locust_reports=load.locust_reports,
+        engine=harness_session,
     )
     result = run.result
     _record(harness_results, result)
@@ -75,7 +80,9 @@ def load(
     if load.health_floor:
         health_spec = replace(spec, env={**spec.env, SCENARIO_ENV: "health"})
         doing = f"load-testing its health path {harness_config.run.health_path}"
-        floor_run = bounded_run(running, health_spec, reports / "health", doing, pin_proxy=load.pin_proxy)
+        floor_run = bounded_run(
+            running, health_spec, reports / "health", doing, pin_proxy=load.pin_proxy, engine=harness_session
+        )
         floor = floor_run.result
         harness_results.record("load.health_rps", round(floor.rps, 1), unit="req/s")
         _record_bound(harness_results, "load.health_", floor_run)
@@ -122,6 +129,7 @@ def _record(results: Results, result: LoadResult) -> None:
     the name becomes "_", since dots separate the parts of a figure's name)."""
     results.record("load.duration_s", round(result.window_s, 2), unit="s")
     results.record("load.requests", result.requests)
+    results.record("load.recorded_requests", result.recorded)
     results.record("load.failures", result.failures)
     results.record("load.rps", round(result.rps, 1), unit="req/s")
     for name in ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms"):
@@ -134,7 +142,8 @@ def _record(results: Results, result: LoadResult) -> None:
 
 def _record_bound(results: Results, prefix: str, run: BoundedRun) -> None:
     """The share of its CPUs the container used, the generator's and docker-proxy's CPU, and which one bound the
-    run (the proxy's figure is "not visible" when no docker-proxy for the port is in this PID namespace)."""
+    run (the proxy's figure is "not visible" when no docker-proxy for the port is in this PID namespace); with
+    local workers, the master's CPU and each worker's requests, rps, CPU and CPUs (workers.<id>.*)."""
     results.record(f"{prefix}cpu_saturation", round(run.cpu_saturation, 3))
     results.record(f"{prefix}generator_cpu_percent", round(run.generator_cpu_percent, 1), unit="%")
     proxy = "not visible" if run.proxy_cpu_percent is None else round(run.proxy_cpu_percent, 1)
@@ -142,3 +151,12 @@ def _record_bound(results: Results, prefix: str, run: BoundedRun) -> None:
     if run.host_busy is not None:
         results.record(f"{prefix}machine_busy", round(run.host_busy, 3))
     results.record(f"{prefix}limited_by", run.limited_by)
+    results.record(f"{prefix}processes", run.processes)
+    if run.generators_needed is not None:
+        results.record(f"{prefix}generators_needed", run.generators_needed)
+    if run.result.master_cpu_percent is not None:
+        results.record(f"{prefix}master_cpu_percent", round(run.result.master_cpu_percent, 1), unit="%")
+    for worker in run.result.workers:
+        for figure, value in worker.to_report().items():
+            unit = "%" if figure == "cpu_percent" else "req/s" if figure == "rps" else None
+            results.record(f"{prefix}workers.{worker.id}.{figure}", value, unit=unit)

@@ -8,54 +8,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy
 import pytest
 
-from container_harness.build.timer import build_current
-from container_harness.engine import connect
 from container_harness.load.latency import read_raw_times
 from container_harness.load.runner import LoadResult, run_load
-from container_harness.ownership import EngineSession, new_session
-from container_harness.run.container import start_container
-from container_harness.specs import ImageSpec, LoadSpec, RunSpec
+from container_harness.ownership import EngineSession
+from container_harness.specs import LoadSpec
+from tests.container.conftest import FIXTURES, TINY
 
 pytestmark = pytest.mark.container
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-TINY = FIXTURES / "tiny_service"
 LOCUSTFILE = FIXTURES / "locustfiles" / "two_endpoints.py"
 WARMUP_S = 1.0
-
-
-@pytest.fixture(scope="module")
-def tiny_base() -> Iterator[tuple[EngineSession, str]]:
-    """A session and a base of its own for the tiny image (made by its provider); all removed at the end."""
-    session: EngineSession = new_session(connect())
-    try:
-        base = f"harness-test/busybox:{session.id}"
-        session.track_image(base)
-        subprocess.run(["sh", str(TINY / "provide_base.sh"), base], check=True, capture_output=True, timeout=300)
-        yield session, base
-    finally:
-        session.cleanup()
-
-
-@pytest.fixture(scope="module")
-def tiny_url(tiny_base: tuple[EngineSession, str]) -> Iterator[str]:
-    """URL of a running tiny service."""
-    session, base = tiny_base
-    spec = ImageSpec(
-        dockerfile=TINY / "Dockerfile",
-        context=TINY,
-        tag=f"harness-test/tiny-load:{session.id}",
-        build_args={"BASE_IMAGE": base},
-    )
-    image = build_current(session, spec).image_id
-    with start_container(session, image, RunSpec(port=8080, health_path="/healthz")) as running:
-        yield running.url()
 
 
 @pytest.fixture(scope="module")

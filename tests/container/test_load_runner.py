@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from container_harness.errors import HarnessError
+from container_harness.load.command import RECORDER
 from container_harness.load.latency import read_raw_times
-from container_harness.load.runner import HEALTH_PATH_ENV, RECORDER, SCENARIO_ENV, run_load
+from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, run_load
 from container_harness.specs import LoadSpec
 
 pytestmark = pytest.mark.container
