@@ -100,7 +100,7 @@ def _build(session: EngineSession, config: HarnessConfig, role: Role, progress: 
     spec = replace(image_spec(config), tag=ab_tag(config.tag, role, session.id))
     progress(f"building the {role} from {spec.context} as {spec.tag}")
     build_current(session, spec)
-    return spec.tag
+    return session.session_tag(spec.tag)  # the run's own tag of what it built (see build_current)
 
 
 def _build_ref(

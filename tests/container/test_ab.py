@@ -44,12 +44,13 @@ def images(session: EngineSession) -> dict[str, str]:
     spec = image_spec(load_config(TINY, CONFIG))
     base = replace(spec, tag=f"harness-ab/tiny-work:base-{session.id}")
     slow = replace(spec, tag=f"harness-ab/tiny-work:slow-{session.id}", build_args={"WORK": SLOW_WORK})
-    build_current(session, base)
-    build_current(session, slow)
-    twin = f"harness-ab/tiny-work:twin-{session.id}"
-    session.client.images.get(base.tag).tag(twin)
-    session.track_image(twin)
-    return {"base": base.tag, "twin": twin, "slow": slow.tag}
+    base_id = build_current(session, base).image_id
+    slow_id = build_current(session, slow).image_id
+    names = {"base": base.tag, "twin": f"harness-ab/tiny-work:twin-{session.id}", "slow": slow.tag}
+    for role, image_id in (("base", base_id), ("twin", base_id), ("slow", slow_id)):
+        session.client.images.get(image_id).tag(names[role])
+        session.track_image(names[role])
+    return names
 
 
 def _ab(
