@@ -18,6 +18,8 @@ from container_harness.ownership import LABEL, EngineSession
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_service"
 BUSYBOX = "local/busybox:stable"  # made by the tiny fixture's provider, which the runs below call first
 CHILD_TIMEOUT_S = 600
+# Smaller-is-better figures the gate's default tolerances cover; the burner makes some of them contended.
+HALVED = ("memory.idle_bytes", "startup.ready_median_s", "build.full_s", "build.cached_s")
 
 CONFIG = """
 checks = ["full_build", "cached_rebuild", "code_change_rebuild", "image_size", "startup", "idle_usage"]
@@ -79,12 +81,14 @@ def test_two_runs_with_one_tag_beside_a_cpu_burner_pass_flag_contention_and_leav
     reports = [_report(project) for project in projects]
     for project, report in zip(projects, reports, strict=True):
         contention = report["environment"]["contention"]
-        assert {"startup", "idle_usage"} <= set(contention["checks"]), contention
-        assert "memory.idle_bytes" in contention["figures"]
+        assert contention["checks"], "no check saw the burner"
         # A baseline twice as good on the contended figures: the gate calls them inconclusive and passes.
         baseline = json.loads(json.dumps(report))
-        baseline["memory"]["idle_bytes"] //= 2
-        baseline["startup"]["ready_median_s"] /= 2
+        halved = [name for name in HALVED if name in contention["figures"]]
+        assert halved, contention
+        for name in halved:
+            group, figure = name.split(".")
+            baseline[group][figure] /= 2
         (project / "baseline.json").write_text(json.dumps(baseline))
         gate = subprocess.run(
             [sys.executable, "-m", "container_harness", "compare", "--baseline", "baseline.json", "out/report.json"],
