@@ -11,6 +11,7 @@ from docker.errors import ImageNotFound
 
 from container_harness.build.dockerfile import BaseRef, base_images
 from container_harness.errors import BaseImageMissingError
+from container_harness.process_group import run_group
 
 _PROVIDER_TIMEOUT_S = 900
 
@@ -68,16 +69,7 @@ def _run_provider(provider: str, ref: BaseRef, dockerfile: Path, cwd: Path) -> s
     """Run the provider command for one base and return the last line it printed."""
     env = {**os.environ, "HARNESS_BASE_IMAGE": ref.image, "HARNESS_BASE_ARG": ref.arg or ""}
     try:
-        done = subprocess.run(
-            provider,
-            shell=True,
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=_PROVIDER_TIMEOUT_S,
-            check=False,
-        )
+        done = run_group(provider, shell=True, cwd=cwd, env=env, timeout_s=_PROVIDER_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
         raise BaseImageMissingError(
             _missing_message(ref, dockerfile, f"the provider `{provider}` ran longer than {_PROVIDER_TIMEOUT_S} s")

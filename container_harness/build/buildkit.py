@@ -17,6 +17,7 @@ from typing import Literal
 from container_harness.build.buildkit_log import parse_rawjson
 from container_harness.build.log import BuildLog
 from container_harness.errors import BuildError
+from container_harness.process_group import run_group
 
 Builder = Literal["buildkit", "classic"]
 _PROBE_TIMEOUT_S = 30
@@ -89,7 +90,7 @@ def run_buildx(request: BuildxRequest, stage_order: Sequence[str]) -> tuple[floa
         command = buildx_command(request, iidfile)
         start = time.monotonic()
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S, check=False)
+            done = run_group(command, timeout_s=_BUILD_TIMEOUT_S)
         except subprocess.TimeoutExpired as exc:
             stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
             log = parse_rawjson(stderr, stage_order)
@@ -120,7 +121,7 @@ def buildx_command(request: BuildxRequest, iidfile: Path) -> list[str]:
 def _run_quietly(command: list[str]) -> str | None:
     """A probe's stdout, or None when it cannot run or fails."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=_PROBE_TIMEOUT_S, check=False)
+        done = run_group(command, timeout_s=_PROBE_TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout if done.returncode == 0 else None

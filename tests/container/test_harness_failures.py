@@ -331,10 +331,10 @@ def test_container_dying_during_the_idle_and_load_checks_fails_both_with_its_las
     assert labelled(harness_session.client, session_id) == {"containers": [], "volumes": [], "networks": []}
 
 
-def inventory(client: docker.DockerClient) -> dict[str, set[str]]:
+def inventory(client: docker.DockerClient, base_image: str) -> dict[str, set[str]]:
     """Everything on the engine that rests on the busybox stand-in the children build on (so other work on a
     shared engine does not count), by kind; printed before and after each interrupt."""
-    base = client.api.inspect_image(BUSYBOX)["RootFS"]["Layers"][0]
+    base = client.api.inspect_image(base_image)["RootFS"]["Layers"][0]
     ours = set()
     for summary in client.api.images(all=True):
         try:
@@ -363,6 +363,14 @@ def handed_over(client: docker.DockerClient) -> set[str]:
     }
 
 
+@pytest.fixture(scope="module")
+def busybox_stand_in() -> str:
+    """The stand-in the children build on, made now (the provider keeps it) so that the inventory taken before
+    the first child has a base to recognise its images by."""
+    subprocess.run(["sh", str(TINY / "provide_base.sh"), BUSYBOX], check=True, capture_output=True, timeout=300)
+    return BUSYBOX
+
+
 POINTS = ["context-upload", "build-step", "buildkit-build-step", "between-short-steps", "container-start", "load"]
 
 
@@ -372,6 +380,7 @@ def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
     pytester: pytest.Pytester,
     monkeypatch: pytest.MonkeyPatch,
     harness_session: EngineSession,
+    busybox_stand_in: str,
     point: str,
     signum: signal.Signals,
 ) -> None:
@@ -407,7 +416,7 @@ def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
         )
     pytester.makeconftest(CHILD_CONFTEST)
     log = pytester.path / "child.log"
-    before = inventory(client)
+    before = inventory(client, busybox_stand_in)
     print(f"engine before: { {kind: len(names) for kind, names in before.items()} }")
 
     with log.open("wb") as output:
@@ -440,7 +449,7 @@ def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
                 os.killpg(child.pid, signal.SIGKILL)
 
     output_text = log.read_text()
-    after = inventory(client)
+    after = inventory(client, busybox_stand_in)
     new = {kind: sorted(names - before[kind]) for kind, names in after.items()}
     print(f"engine after:  { {kind: len(names) for kind, names in after.items()} }; new: {new}")
     assert code == pytest.ExitCode.INTERRUPTED, output_text[-3000:]
