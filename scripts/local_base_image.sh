@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a local stand-in for python:3.11-slim from Debian bookworm packages, for engines that cannot pull.
 # Usage: scripts/local_base_image.sh [TAG]   (default local/python:3.11-slim-bookworm)
-# Uses the host's apt sources (they must offer bookworm); LOCAL_BASE_APT_SOURCES=FILE overrides them.
+# Uses the host's apt source files that name bookworm; LOCAL_BASE_APT_SOURCES=FILE overrides them.
 # Idempotent: an existing TAG is left alone. Logs go to stderr; the tag is the last line of stdout.
 set -euo pipefail
 
@@ -32,8 +32,12 @@ if [ -n "${LOCAL_BASE_APT_SOURCES:-}" ]; then
   sources=("$LOCAL_BASE_APT_SOURCES")
 else
   for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    if [ -f "$f" ] && grep -qvE '^[[:space:]]*(#|$)' "$f"; then
+    # Only files that serve $suite: mmdebstrap ignores the host's apt pins, so a file for another release
+    # (install_buildx.sh's trixie source, say) would bring that release's python3.
+    if [ -f "$f" ] && grep -vE '^[[:space:]]*#' "$f" | grep -qw "$suite"; then
       sources+=("$f")
+    elif [ -f "$f" ]; then
+      log "skipping $f: it names no $suite source"
     fi
   done
 fi
