@@ -10,10 +10,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +17,7 @@ import pytest
 
 from container_harness.engine import connect
 from container_harness.ownership import LABEL
+from tests.container.tiny_project import RUN_TABLES
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_service"
 CHILD_TIMEOUT_S = 600
@@ -39,27 +36,12 @@ idle_seconds = 3
 budgets = "budgets.toml"
 report = "out/report.json"
 
-[run]
-port = 8080
-health_path = "/healthz"
-health_interval_s = 1
-
 [expect]
 uid = 10001
 ports = ["8080"]
 healthcheck = {{ interval_s = 30, timeout_s = 3, start_period_s = 5, retries = 3 }}
 files = ["/srv/www/index.html", "/srv/www/healthz", "/usr/local/bin/start.sh", "/data/source.json"]
 absent_globs = ["*.key", "/srv/www/private*"]
-
-[unhealthy]
-env = {{ BROKEN = "1" }}
-
-[volume]
-host = "external"
-target = "/data"
-check_path = "/data/source.json"
-expect_json = {{ source = "external" }}
-default_json = {{ source = "embedded" }}
 """
 
 PASSING_BUDGETS = """
@@ -107,7 +89,8 @@ def _project(
     """A throw-away project: the config, its budgets and a volume directory; no test file (the plugin collects)."""
     tag = f"harness-generality/tiny:{secrets.token_hex(4)}"
     config = pytester.path / "harness.toml"
-    config.write_text(CONFIG.format(tiny=TINY, tag=tag, dockerfile=dockerfile, builder=builder))
+    tables = RUN_TABLES + 'default_json = { source = "embedded" }\n'  # the last table is [volume]
+    config.write_text(CONFIG.format(tiny=TINY, tag=tag, dockerfile=dockerfile, builder=builder) + tables)
     (pytester.path / "budgets.toml").write_text(budgets)
     external = pytester.path / "external"
     external.mkdir()
@@ -292,53 +275,3 @@ def test_unreachable_engine_is_one_clear_error(
     assert "Traceback" not in output
     assert "During handling" not in output
     assert "skipped" not in output
-
-
-@pytest.mark.container
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_interrupted_run_leaves_nothing_behind(pytester: pytest.Pytester, signum: signal.Signals) -> None:
-    config, tag = _project(pytester, PASSING_BUDGETS)
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-m",
-            "container",
-            "--harness-config",
-            str(config),
-            "-p",
-            "no:cacheprovider",
-        ],
-        cwd=pytester.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        session_id = _first_running_session(tag, deadline=time.monotonic() + CHILD_TIMEOUT_S)
-        child.send_signal(signum)
-        output, _ = child.communicate(timeout=120)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == pytest.ExitCode.INTERRUPTED, output
-    assert "KeyboardInterrupt" in output
-    _assert_nothing_left(session_id, tag)
-
-
-def _first_running_session(tag: str, deadline: float) -> str:
-    """The session label of the first container the child starts from its image (it is mid-run then)."""
-    client = connect()
-    while time.monotonic() < deadline:
-        # The run builds under its own tag (`<tag>-harness-<session>`), never the configured one.
-        image_ids = {
-            image.id
-            for image in client.images.list(name=tag.split(":")[0])
-            if any(image_tag.startswith(tag) for image_tag in image.tags)
-        }
-        for container in client.containers.list(filters={"label": LABEL}):
-            if container.image is not None and container.image.id in image_ids:
-                return str(container.labels[LABEL])
-        time.sleep(0.2)
-    raise AssertionError(f"the child run never started a container of {tag}")

@@ -23,6 +23,7 @@ import pytest
 
 from container_harness.engine import connect
 from container_harness.ownership import EngineSession, new_session
+from tests.container.tiny_project import RUN_TABLES
 
 pytestmark = pytest.mark.container
 
@@ -46,23 +47,10 @@ start_repeats = 2
 idle_seconds = 2
 report = "{out}/report.json"
 
-[run]
-port = 8080
-health_path = "/healthz"
-
 [expect]
 uid = 10001
 files = ["/srv/www/index.html", "/srv/www/cgi-bin/slow"]
 absent_globs = ["*.key"]
-
-[unhealthy]
-env = {{ BROKEN = "1" }}
-
-[volume]
-host = "external"
-target = "/data"
-check_path = "/data/source.json"
-expect_json = {{ source = "external" }}
 
 [load]
 locustfile = "{locustfile}"
@@ -104,7 +92,7 @@ def _project(path: Path, tag: str, base: str) -> Path:
     out = path / "out"
     config = path / "harness.toml"
     locustfile = FIXTURES / "locustfiles" / "two_endpoints.py"
-    config.write_text(CONFIG.format(tiny=TINY, tag=tag, base=base, out=out, locustfile=locustfile))
+    config.write_text(CONFIG.format(tiny=TINY, tag=tag, base=base, out=out, locustfile=locustfile) + RUN_TABLES)
     external = path / "external"
     external.mkdir(exist_ok=True)
     external.chmod(0o755)
