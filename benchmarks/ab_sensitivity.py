@@ -84,10 +84,11 @@ def main() -> int:
     results: dict[str, Any] = {"repeats": args.repeats, "rounds": args.rounds or config.ab.rounds, "pairs": {}}
     try:
         api = f"{config.tag.partition(':')[0]}:ab-sens-{session.id}"
-        build_current(session, replace(image_spec(config), tag=api))
+        image = session.client.images.get(build_current(session, replace(image_spec(config), tag=api)).image_id)
         twin = f"{api}-twin"
-        session.client.images.get(api).tag(twin)
-        session.track_image(twin)
+        for name in (api, twin):  # build_current leaves the image under the run's own tag until clean-up
+            image.tag(name)
+            session.track_image(name)
         print(f"identical pair {api} / {twin}, {args.repeats} runs", file=sys.stderr)
         identical = [_ab(api, twin, args.out / f"identical-{i}.json", args.rounds) for i in range(args.repeats)]
         results["pairs"]["identical"] = identical
