@@ -24,6 +24,7 @@ from container_harness.engine import connect
 from container_harness.load.bounded import bounded_run
 from container_harness.ownership import new_session
 from container_harness.run.container import RunningContainer, start_container
+from container_harness.specs import LoadSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,10 +42,8 @@ def _wrk(url: str, cpuset: str, connections: int, seconds: float) -> dict[str, f
     return {key: float(value) for key, value in (pair.split("=") for pair in line.split()[1:])}
 
 
-def _locust(running: RunningContainer, users: int, seconds: float, out: Path) -> dict[str, float]:
+def _locust(running: RunningContainer, spec: LoadSpec, out: Path) -> dict[str, float]:
     """One harness load run of single predictions: its rps, exact p50/p95/p99 and what bounded it."""
-    config = load_config(ROOT)
-    spec = replace(load_spec(config, {"LOCUST_BATCH_SHARE": "0"}), users=users, duration_s=seconds, warmup_s=2.0)
     bounded = bounded_run(running, spec, out, "single predictions")
     result = bounded.result
     return {
@@ -70,6 +69,8 @@ def main() -> None:
         spec = replace(image_spec(config), tag=f"{config.tag.partition(':')[0]}:locust-vs-wrk")
         image = build_current(session, spec).image_id
         run = run_spec(config, env=config.load.container_env, cpuset=config.load.container_cpuset)
+        single = load_spec(config, {"LOCUST_BATCH_SHARE": "0"})
+        locust = replace(single, users=args.connections, duration_s=args.seconds, warmup_s=2.0)
         with start_container(session, image, run) as running, tempfile.TemporaryDirectory() as tmp:
             _wrk(running.url(), load_cpus, args.connections, 3)  # warm-up, not counted
             for round_ in range(args.rounds):
@@ -79,7 +80,7 @@ def main() -> None:
                         figures = _wrk(running.url(), load_cpus, args.connections, args.seconds)
                     else:
                         out = Path(tmp) / f"round{round_}"
-                        figures = _locust(running, args.connections, args.seconds, out)
+                        figures = _locust(running, locust, out)
                     print(json.dumps({"round": round_, "tool": tool, **figures}), flush=True)
     finally:
         session.cleanup()
