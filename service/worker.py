@@ -18,11 +18,13 @@ import logging
 import socket
 import sys
 import time
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from gunicorn.arbiter import Arbiter
 from uvicorn.server import Server
 from uvicorn_worker import UvicornWorker
+
+from service.write_coalescing import CoalescingHttpToolsProtocol
 
 # Long enough for the loop to read requests that reached accepted connections; short next to the 5 s grace.
 ACCEPTED_GRACE_S: Final[float] = 0.2
@@ -67,7 +69,12 @@ class AnsweringUvicornWorker(UvicornWorker):
 
     gunicorn's `worker_connections` bounds the worker as uvicorn's `limit_concurrency` (uvicorn-worker does not
     pass it on): past that many connections or requests, uvicorn answers 503 at once and closes the connection.
+    The loop is asyncio's, not uvloop: same throughput here, and under uvloop some of 100 busy connections waited
+    1-2 s while the others were served (benchmarks/README.md, Overload). Responses go out in one write each
+    (service/write_coalescing.py).
     """
+
+    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {"loop": "asyncio", "http": CoalescingHttpToolsProtocol}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

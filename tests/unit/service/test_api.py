@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.features import LOAD_TYPES, active_energy
+from service.features import active_energy
 from service.settings import MODEL_TYPES, Settings
-from tests.example_request import EXAMPLE
+from tests.example_request import EXAMPLE, varied_requests
 
 
 @pytest.fixture(scope="module")
@@ -42,24 +42,6 @@ def with_field(name: str, value: Any) -> dict[str, Any]:
 def error_fields(response: Any) -> list[str]:
     """The names of the fields a 422 blames (the last element of each error location)."""
     return [str(error["loc"][-1]) for error in response.json()["detail"]]
-
-
-def varied_requests(count: int) -> list[dict[str, Any]]:
-    """Deterministic, varied requests across the contract's ranges (synthetic, not rows of the data)."""
-    rng = np.random.default_rng(20261126)
-    return [
-        {
-            "lagging_reactive_power": round(float(rng.uniform(0, 90)), 2),
-            "leading_reactive_power": round(float(rng.uniform(0, 25)), 2),
-            "co2": round(float(rng.uniform(0, 0.07)), 2),
-            "lagging_power_factor": round(float(rng.uniform(0.4, 1.0)), 4),
-            "leading_power_factor": round(float(rng.uniform(0.15, 1.0)), 4),
-            "nsm": int(rng.integers(0, 96)) * 900,
-            "day_of_week": int(rng.integers(0, 7)),
-            "load_type": LOAD_TYPES[int(rng.integers(0, 3))],
-        }
-        for _ in range(count)
-    ]
 
 
 def test_example_request_predicts_the_energy_its_readings_imply(client: TestClient) -> None:
@@ -171,9 +153,7 @@ def test_power_factor_above_one_asks_about_percent(client: TestClient, field: st
     assert "percent" in response.json()["detail"][0]["msg"]
 
 
-@pytest.mark.parametrize(
-    ("field", "value"), [("nsm", 0), ("nsm", 86399), ("day_of_week", 0), ("day_of_week", 6)]
-)
+@pytest.mark.parametrize(("field", "value"), [("nsm", 0), ("nsm", 86399), ("day_of_week", 0), ("day_of_week", 6)])
 def test_range_edges_are_accepted(client: TestClient, field: str, value: int) -> None:
     assert client.post("/predict_onnx", json=with_field(field, value)).status_code == 200
 

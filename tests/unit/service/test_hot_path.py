@@ -1,0 +1,151 @@
+"""The hot path: the same answers as the FastAPI route, and everything it does not take handed over intact."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
+
+from service.app import create_app
+from service.hot_path import Answer, HotPath
+from service.settings import Settings
+from tests.example_request import EXAMPLE, varied_requests
+
+PATH = "/predict_onnx"
+ANSWER = b'{"answered": "by the hot path"}'
+BODY = json.dumps(EXAMPLE).encode()
+
+
+@pytest.fixture(scope="module")
+def client(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The real app on the embedded models."""
+    settings = Settings(embedded_model_path=models_dir, external_model_path=tmp_path_factory.mktemp("none"))
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_the_app_puts_the_hot_path_in_front_of_fastapi(client: TestClient) -> None:
+    assert isinstance(client.app.build_middleware_stack(), HotPath)  # type: ignore[attr-defined]
+
+
+def test_the_hot_path_answers_byte_for_byte_what_the_fastapi_route_answers(client: TestClient) -> None:
+    # A charset parameter is a content type the hot path leaves to FastAPI's route.
+    for request in varied_requests(40):
+        body = json.dumps(request)
+        hot = client.post(PATH, content=body, headers={"content-type": "application/json"})
+        routed = client.post(PATH, content=body, headers={"content-type": "application/json; charset=utf-8"})
+
+        assert (hot.status_code, hot.content) == (routed.status_code, routed.content)
+        assert hot.headers["content-type"] == routed.headers["content-type"] == "application/json"
+        assert hot.json()["predicted_usage_kwh"] > 0
+
+
+class Inner:
+    """A stand-in for the FastAPI stack that records what reaches it and the body it reads."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        self.bodies.append(body)
+        await send({"type": "http.response.start", "status": 422, "headers": []})
+        await send({"type": "http.response.body", "body": b"inner"})
+
+
+def call(
+    hot_path: HotPath,
+    chunks: list[bytes],
+    method: str = "POST",
+    path: str = PATH,
+    content_type: bytes = b"application/json",
+    length: int | None = None,
+) -> list[Message]:
+    """Run one request through `hot_path`; the messages it sent."""
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", b"%d" % sum(map(len, chunks)) if length is None else b"%d" % length),
+    ]
+    scope: Scope = {"type": "http", "method": method, "path": path, "headers": headers}
+    incoming = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1} for i, chunk in enumerate(chunks)
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(hot_path(scope, receive, send))
+    return sent
+
+
+def answered(body: bytes) -> bytes | None:
+    return ANSWER
+
+
+def invalid(body: bytes) -> bytes | None:
+    return None
+
+
+def failing(body: bytes) -> bytes | None:
+    raise RuntimeError("the model failed")
+
+
+def hot_path_over(inner: Inner, answer: Answer = answered) -> HotPath:
+    return HotPath(inner, PATH, answer, max_body=1024)
+
+
+def test_a_valid_body_is_answered_without_fastapi() -> None:
+    inner = Inner()
+
+    sent = call(hot_path_over(inner), [BODY[:10], BODY[10:]])
+
+    assert inner.bodies == []
+    assert sent[0]["status"] == 200
+    assert dict(sent[0]["headers"]) == {b"content-type": b"application/json", b"content-length": b"%d" % len(ANSWER)}
+    assert sent[1]["body"] == ANSWER
+
+
+@pytest.mark.parametrize("answer", [invalid, failing], ids=["does-not-validate", "raises"])
+def test_fastapi_gets_the_whole_body_again_when_the_hot_path_cannot_answer(answer: Answer) -> None:
+    inner = Inner()
+
+    sent = call(hot_path_over(inner, answer), [BODY[:10], BODY[10:]])
+
+    assert inner.bodies == [BODY]
+    assert sent[0]["status"] == 422
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content_type", "length"),
+    [
+        ("GET", PATH, b"application/json", None),
+        ("POST", "/predict_onnx/batch", b"application/json", None),
+        ("POST", PATH, b"text/plain", None),
+        ("POST", PATH, b"application/json; charset=utf-8", None),
+        ("POST", PATH, b"application/json", 4096),
+    ],
+    ids=["get", "other-path", "not-json", "charset", "over-the-limit"],
+)
+def test_requests_it_does_not_take_reach_fastapi_untouched(
+    method: str, path: str, content_type: bytes, length: int | None
+) -> None:
+    inner = Inner()
+
+    sent = call(hot_path_over(inner), [BODY], method=method, path=path, content_type=content_type, length=length)
+
+    assert inner.bodies == [BODY]
+    assert sent[0]["status"] == 422
