@@ -27,8 +27,8 @@ except SettingsError as exc:
 wsgi_app = APP_FACTORY
 bind = f"0.0.0.0:{_settings.port}"
 workers = _settings.web_concurrency
-# Overload policy: each worker holds at most this many connections and requests; past it uvicorn answers 503
-# at once and closes the connection, instead of queueing without bound (service/worker.py, docker/README.md).
+# Overload policy: requests queue in arrival order, one per connection (HTTP/1.1), and each worker holds at most
+# this many connections; past it uvicorn answers 503 at once and closes the connection (docker/README.md).
 worker_connections = _settings.worker_connections
 # uvicorn-worker's worker (uvicorn.workers is deprecated), answering already-accepted connections on shutdown.
 worker_class = "service.worker.AnsweringUvicornWorker"

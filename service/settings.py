@@ -28,7 +28,7 @@ class Settings:
     log_level: str = "INFO"
     port: int = 8000
     web_concurrency: int = 2
-    worker_connections: int = 64
+    worker_connections: int = 1000
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 1000
     mlflow_tracking_uri: str | None = None
