@@ -16,10 +16,11 @@ answer fails.
   POST /predict_onnx with wrk_predict.lua's example request (the image's default model set: LightGBM and
   CatBoost stacked by a linear model, three ONNX sessions per request).
 - MLServer: installed into --venv (created with python3.11 when missing, reused when its pins match), with
-  httptools added at our image's pin, so that uvicorn runs the same uvloop + httptools stack in both and the
-  ratio is not about the HTTP parser. A LightGBM regressor (500 trees, 31 leaves: our image's LightGBM) is
-  trained in that venv on --data, target Usage_kWh, on the features service.features.build_features makes of
-  models.dataset's raw rows, and served from a temporary model repository by `taskset -c 0 mlserver start`.
+  httptools added at our image's pin, so that both parse HTTP with httptools and the ratio is not about the
+  parser (MLServer keeps its uvloop; ours runs asyncio's loop, equally fast at 10 connections). A LightGBM
+  regressor (500 trees, 31 leaves: our image's LightGBM) is trained in that venv on --data, target Usage_kWh,
+  on the features service.features.build_features makes of models.dataset's raw rows, and served from a
+  temporary model repository by `taskset -c 0 mlserver start`.
   POST /v2/models/steel-energy/infer, V2 protocol, one FP32 row of shape [1, 14] (wrk_mlserver.lua).
   settings.json: parallel_workers 0 (inference in the serving process, no worker pool and no IPC hop: one
   serving process, as ours); metrics_endpoint null (no Prometheus middleware nor metrics server: ours has none);
