@@ -223,6 +223,14 @@ def wait_for(condition: Callable[[], object], what: str, child: subprocess.Popen
         time.sleep(0.1)
 
 
+def sigint_as_ctrl_c() -> None:
+    """In the child, before it starts: SIGINT back to its default, so that Python turns it into Ctrl-C.
+
+    A suite started in the background by a script (`cmd &`, nohup) inherits SIGINT ignored, and so would the child.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def group_alive(pgid: int, within_s: float) -> bool:
     """Whether a process of the group is still there after waiting up to `within_s` for it to end."""
     deadline = time.monotonic() + within_s
@@ -425,6 +433,7 @@ def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
             stdout=output.fileno(),
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=sigint_as_ctrl_c,
         )
         try:
             session_file = pytester.path / "session_id.txt"
