@@ -3,7 +3,7 @@ latency under identical conditions, for the statement "our service serves N x ML
 on the same machine".
 
     .venv/bin/python benchmarks/mlserver_compare.py --image energy-optimization-api:latest [--image OTHER ...] \\
-        --data /work/shared/data/Steel_industry_data.csv [--venv /tmp/mlserver-1.7.1] [--rounds 3] [--seconds 10]
+        --data ../shared/data/Steel_industry_data.csv [--venv /tmp/mlserver-1.7.1] [--rounds 3] [--seconds 10]
 
 All servers start at once, each on CPU 0 with one worker process, and only the measured one runs: the others
 are frozen (`docker pause`, SIGSTOP), so they cannot take time from it. wrk (`apt-get install wrk`) runs on
