@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+
+from wrk_runs import run_wrk  # benchmarks/wrk_runs.py, beside this script
 
 from container_harness.build.timer import build_current
 from container_harness.config import image_spec, load_config, load_spec, run_spec
@@ -27,19 +28,6 @@ from container_harness.run.container import RunningContainer, start_container
 from container_harness.specs import LoadSpec
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _wrk(url: str, cpuset: str, connections: int, seconds: float) -> dict[str, float]:
-    """One wrk run: its RESULT line's figures (exact percentiles from wrk's own histogram)."""
-    command = ["taskset", "-c", cpuset, "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s"]
-    done = subprocess.run(
-        [*command, "-s", str(ROOT / "benchmarks" / "wrk_predict.lua"), url],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
-    return {key: float(value) for key, value in (pair.split("=") for pair in line.split()[1:])}
 
 
 def _locust(running: RunningContainer, spec: LoadSpec, out: Path) -> dict[str, float]:
@@ -72,12 +60,14 @@ def main() -> None:
         single = load_spec(config, {"LOCUST_BATCH_SHARE": "0"})
         locust = replace(single, users=args.connections, duration_s=args.seconds, warmup_s=2.0)
         with start_container(session, image, run) as running, tempfile.TemporaryDirectory() as tmp:
-            _wrk(running.url(), load_cpus, args.connections, 3)  # warm-up, not counted
+            run_wrk(running.url(), cpuset=load_cpus, connections=args.connections, seconds=3)  # warm-up, not counted
             for round_ in range(args.rounds):
                 tools = ("wrk", "locust") if round_ % 2 == 0 else ("locust", "wrk")
                 for tool in tools:
                     if tool == "wrk":
-                        figures = _wrk(running.url(), load_cpus, args.connections, args.seconds)
+                        figures = run_wrk(
+                            running.url(), cpuset=load_cpus, connections=args.connections, seconds=args.seconds
+                        )
                     else:
                         out = Path(tmp) / f"round{round_}"
                         figures = _locust(running, locust, out)

@@ -52,6 +52,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
+from wrk_runs import run_wrk  # benchmarks/wrk_runs.py, beside this script (standard library only)
+
 ROOT: Final[Path] = Path(__file__).resolve().parents[1]
 OURS_SCRIPT: Final[Path] = ROOT / "benchmarks" / "wrk_predict.lua"
 MLSERVER_SCRIPT: Final[Path] = ROOT / "benchmarks" / "wrk_mlserver.lua"
@@ -186,19 +188,12 @@ def _container_running(name: str) -> bool:
     return done.stdout.strip() == "true"
 
 
-def _wrk(script: Path, url: str, seconds: float) -> dict[str, float]:
-    """One pinned wrk run: its RESULT line's figures (exact percentiles from wrk's own histogram)."""
-    command = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "5s"]
-    done = subprocess.run([*command, "-s", str(script), url], capture_output=True, text=True, check=True)
-    line = next((line for line in done.stdout.splitlines() if line.startswith("RESULT ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk printed no RESULT line: {done.stdout}{done.stderr}")
-    return {key: float(value) for key, value in (pair.split("=") for pair in line.split()[1:])}
-
-
 def _measure(script: Path, url: str, seconds: float) -> dict[str, float]:
     """A warm-up, then the measured run; any non-2xx answer fails the benchmark."""
-    for figures in (_wrk(script, url, WARMUP_S), measured := _wrk(script, url, seconds)):
+    def wrk(duration: float) -> dict[str, float]:
+        return run_wrk(url, cpuset=LOAD_CPU, connections=CONNECTIONS, seconds=duration, script=script)
+
+    for figures in (wrk(WARMUP_S), measured := wrk(seconds)):
         if figures["non2xx"] or not figures["requests"]:
             raise RuntimeError(f"{url}: {figures['requests']:.0f} requests, {figures['non2xx']:.0f} non-2xx")
     return measured
@@ -270,8 +265,8 @@ def _rounds(
 def compare(args: argparse.Namespace) -> None:
     """Start both servers, check they answer, run the interleaved rounds, print lines and the table."""
     # Imported here: the training step runs this file in MLServer's venv, which has no container_harness.
-    from container_harness.load.distributed import _free_port
-    from container_harness.process_group import _end_group
+    from container_harness.load.distributed import free_port
+    from container_harness.process_group import end_group
 
     for tool in ("wrk", "docker", "taskset"):
         if shutil.which(tool) is None:
@@ -283,11 +278,11 @@ def compare(args: argparse.Namespace) -> None:
         folder = Path(tmp)
         mlserver: subprocess.Popen[str] | None = None
         try:
-            http_port, grpc_port = _free_port("127.0.0.1"), _free_port("127.0.0.1")
+            http_port, grpc_port = free_port("127.0.0.1"), free_port("127.0.0.1")
             name = _model_repository(args.venv, args.data, folder, http_port, grpc_port)
             urls: dict[str, str] = {}
             for image, container in zip(args.image, containers, strict=True):
-                port = _free_port("127.0.0.1")
+                port = free_port("127.0.0.1")
                 subprocess.run(
                     ["docker", "run", "-d", "--name", container, "--network", "host", "--cpuset-cpus", SERVER_CPU,
                      "-e", "WEB_CONCURRENCY=1", "-e", f"PORT={port}", image],
@@ -330,8 +325,8 @@ def compare(args: argparse.Namespace) -> None:
             print(_table(results))
         finally:
             if mlserver is not None:
-                os.killpg(mlserver.pid, signal.SIGCONT)  # a stopped group would not see _end_group's SIGINT
-                _end_group(mlserver, grace_s=5.0)
+                os.killpg(mlserver.pid, signal.SIGCONT)  # a stopped group would not see end_group's SIGINT
+                end_group(mlserver, grace_s=5.0)
             for container in containers:
                 subprocess.run(["docker", "unpause", container], capture_output=True, check=False)
             subprocess.run(["docker", "rm", "-f", *containers], capture_output=True, check=False)

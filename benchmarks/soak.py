@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import re
-import subprocess
 import sys
 import time
 import urllib.request
@@ -25,12 +23,12 @@ from pathlib import Path
 
 import docker
 import matplotlib
+from wrk_runs import run_wrk  # benchmarks/wrk_runs.py, beside this script
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after choosing the headless backend
 
 HERE = Path(__file__).resolve().parent
-RESULT = re.compile(r"RESULT (.*)")
 MAX_SLOPE_MIB_PER_MIN = 1.0
 MAX_P99_DRIFT = 0.20
 
@@ -76,15 +74,8 @@ def soak_minute(
     container: docker.models.containers.Container, url: str, minute: int, args: argparse.Namespace
 ) -> dict[str, float]:
     """One minute of paced wrk load, then the container's memory; returns the minute's row."""
-    command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{args.connections}", "-d60s", "--timeout", "5s"]
-    command += ["-s", str(HERE / "wrk_predict.lua"), url]
-    env = {**os.environ, "WRK_DELAY_MS": str(args.delay_ms)}
-    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    match = RESULT.search(output)
-    if match is None:
-        sys.exit(f"wrk printed no RESULT line:\n{output}")
     row: dict[str, float] = {"minute": minute}
-    row.update({key: float(value) for key, value in (item.split("=") for item in match.group(1).split())})
+    row.update(run_wrk(url, cpuset="1", connections=args.connections, seconds=60, delay_ms=args.delay_ms))
     memory = container.stats(stream=False)["memory_stats"]
     cache = memory.get("stats", {}).get("inactive_file", memory.get("stats", {}).get("total_inactive_file", 0))
     row["memory_mib"] = (memory["usage"] - cache) / 2**20

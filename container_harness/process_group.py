@@ -40,12 +40,12 @@ def run_group(
         try:
             stdout, stderr = process.communicate(timeout=timeout_s)
         except BaseException:
-            _end_group(process, grace_s)
+            end_group(process, grace_s)
             raise
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def _end_group(process: subprocess.Popen[str], grace_s: float) -> None:
+def end_group(process: subprocess.Popen[str], grace_s: float) -> None:
     """SIGINT the group and give it grace_s to exit, then SIGKILL whatever is left, also when a second
     interrupt cuts the grace short."""
     try:

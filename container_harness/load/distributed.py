@@ -72,7 +72,7 @@ def worker_cpusets(cpuset: str | None, count: int) -> list[str | None]:
     return [str(cpus[index % len(cpus)]) for index in range(count)]
 
 
-def _free_port(address: str) -> int:
+def free_port(address: str) -> int:
     """A TCP port free on address now, for the master to bind (several runs may share the machine)."""
     with socket.socket() as probe:
         probe.bind((address, 0))
@@ -144,7 +144,7 @@ def run_distributed(
         bind = spec.master_bind or bridge_gateway(engine)
         image = worker_image(engine, spec.worker_wheels, spec.worker_base_provider)
         containers = ContainerWorkers(engine)
-    port = spec.master_port or _free_port(bind)
+    port = spec.master_port or free_port(bind)
     master = [
         *locust_base(spec),
         "--master",
