@@ -8,6 +8,7 @@ __all__ = [
     "BaseImageMissingError",
     "BudgetFileError",
     "BuildError",
+    "CleanupError",
     "ConfigError",
     "ContainerExitedError",
     "DockerfileError",
@@ -111,6 +112,10 @@ class LoadRunError(HarnessError):
     """The load generator could not run or measured nothing."""
 
     hint = "run the printed Locust command by hand and read its log"
+
+
+class CleanupError(HarnessError):
+    """Clean-up could not remove some of a run's objects from the engine (it removed all the others)."""
 
 
 def format_tail(lines: list[str], heading: str = "last log lines") -> str:

@@ -11,8 +11,11 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+_GONE_S = 5.0  # SIGKILLed processes vanish once reaped; init reaps orphans within milliseconds
 
 
 def run_group(
@@ -47,7 +50,7 @@ def run_group(
 
 def end_group(process: subprocess.Popen[str], grace_s: float) -> None:
     """SIGINT the group and give it grace_s to exit, then SIGKILL whatever is left, also when a second
-    interrupt cuts the grace short."""
+    interrupt cuts the grace short; returns once no process of the group is left (at most _GONE_S more)."""
     try:
         _signal_group(process.pid, signal.SIGINT)
         process.communicate(timeout=grace_s)
@@ -56,6 +59,18 @@ def end_group(process: subprocess.Popen[str], grace_s: float) -> None:
     finally:
         _signal_group(process.pid, signal.SIGKILL)
         process.wait()
+        _await_group_gone(process.pid)
+
+
+def _await_group_gone(pgid: int) -> None:
+    """Wait until the group's last process (a grandchild, reaped by init) is gone, at most _GONE_S."""
+    deadline = time.monotonic() + _GONE_S
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
 
 
 def _signal_group(pgid: int, signum: signal.Signals) -> None:

@@ -16,12 +16,13 @@ from typing import Literal
 
 from container_harness.build.buildkit_log import parse_rawjson
 from container_harness.build.log import BuildLog
-from container_harness.errors import BuildError
+from container_harness.errors import BuildError, format_tail
 from container_harness.process_group import run_group
 
 Builder = Literal["buildkit", "classic"]
 _PROBE_TIMEOUT_S = 30
 _BUILD_TIMEOUT_S = 3600
+_TAIL_LINES = 25
 _BUILDKIT_VERSION = re.compile(r"^BuildKit version:\s*(?P<version>\S+)", re.MULTILINE)
 
 
@@ -80,7 +81,8 @@ class BuildxRequest:
 
 
 def run_buildx(request: BuildxRequest, stage_order: Sequence[str]) -> tuple[float, BuildLog]:
-    """One `docker buildx build --progress=rawjson --load`: wall seconds (process start to exit) and its log.
+    """One `docker buildx build --progress=rawjson --load`: wall seconds (process start to exit) and its log;
+    BuildError when it runs longer than an hour.
 
     --pull=false resolves FROM images locally first; a missing one would still be pulled, so the caller
     checks the bases before building. The image id comes from --iidfile when the stream does not name it.
@@ -93,9 +95,14 @@ def run_buildx(request: BuildxRequest, stage_order: Sequence[str]) -> tuple[floa
             done = run_group(command, timeout_s=_BUILD_TIMEOUT_S)
         except subprocess.TimeoutExpired as exc:
             stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
-            log = parse_rawjson(stderr, stage_order)
-            log.error = f"docker buildx build ran longer than {_BUILD_TIMEOUT_S} s"
-            return time.monotonic() - start, log
+            tail = parse_rawjson(stderr, stage_order).lines[-_TAIL_LINES:]
+            raise BuildError(
+                f"`docker buildx build` of {request.tag} ran longer than {_BUILD_TIMEOUT_S} s and was stopped. "
+                f"{format_tail(tail, 'Build log ends')}",
+                step=None,
+                log_tail=tail,
+                hint="run the build by hand to see where it hangs (a step waiting for input or the network?)",
+            ) from None
         seconds = time.monotonic() - start
         log = parse_rawjson(done.stderr, stage_order)
         if done.returncode != 0 and log.error is None:

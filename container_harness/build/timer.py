@@ -152,8 +152,13 @@ def build_image(
             labels=session.labels(),
             nocache=nocache,
         )
-        seconds, log = run_buildx(request, stage_names(dockerfile.read_text(), spec.build_args))
-        session.note_buildkit_build(started, time.time())
+        try:
+            seconds, log = run_buildx(request, stage_names(dockerfile.read_text(), spec.build_args))
+        except BaseException:
+            session.note_unfinished_build(tag)  # Ctrl-C, SIGTERM, a timeout: the engine may still export it
+            raise
+        finally:
+            session.note_buildkit_build(started, time.time())
     else:
         seconds, log = _classic_build(session, spec, dockerfile, context, tag, nocache)
     _track_layers(session, log)

@@ -16,7 +16,7 @@ from container_harness.config import HarnessConfig, image_spec, run_spec
 from container_harness.engine import connect, engine_facts
 from container_harness.errors import EngineUnavailableError
 from container_harness.image.inspect import ImageFacts, image_paths, inspect_image
-from container_harness.ownership import EngineSession, new_session
+from container_harness.ownership import EngineSession, new_session, sweep_note
 from container_harness.pytest_plugin import github_summary
 from container_harness.pytest_plugin.session import HarnessSession
 from container_harness.report.results import Results
@@ -68,6 +68,8 @@ def harness_session(
         pytest.fail(unreachable, pytrace=False)
     engine = new_session(client, keep=harness_config.keep, prune_build_cache=harness_config.prune_build_cache)
     harness.start_engine(engine)
+    if (swept := sweep_note(engine.swept)) is not None:
+        harness_results.note(swept)
     harness_results.record("environment.engine", engine_facts(client))
     harness_results.record("environment.session_id", engine.id)
     harness_results.record(

@@ -141,6 +141,14 @@ COPY big /big
 RUN echo {token}
 """
 BIG_CONTEXT_BYTES = 400_000_000
+# Two 150 MB layers: the export takes seconds. The last step's shell names the token, so the parent sees it end.
+EXPORT_DOCKERFILE = """ARG BASE_IMAGE=busybox:1.36
+FROM ${{BASE_IMAGE}}
+RUN dd if=/dev/urandom of=/one bs=1M count=150 2>/dev/null
+RUN dd if=/dev/urandom of=/two bs=1M count=150 2>/dev/null && sleep 1 && echo {token}-last
+"""
+# An export cut short goes on in the engine after the client has gone: look this long after the child exits.
+LATE_EXPORT_S = 15
 SHORT_STEPS = 40
 SHORT_STEPS_DOCKERFILE = "ARG BASE_IMAGE=busybox:1.36\nFROM ${{BASE_IMAGE}}\n" + "".join(
     f"RUN echo {{token}}-{step}\n" for step in range(SHORT_STEPS)
@@ -161,18 +169,23 @@ def tags_starting(client: docker.DockerClient, prefix: str) -> list[str]:
     return [tag for image in client.images.list() for tag in image.tags if tag.startswith(prefix)]
 
 
-def buildx_running(text: str) -> list[int]:
-    """Pids of `docker buildx build` processes whose command line holds `text` (BuildKit runs a build's steps
-    outside the engine's containers)."""
+def processes_with(text: str, *, buildx: bool = False) -> list[int]:
+    """Pids of processes whose command line holds `text` (only `docker buildx` ones with buildx)."""
     pids = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             words = cmdline.read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"buildx" in words and any(text.encode() in word for word in words):
+        if (b"buildx" in words or not buildx) and any(text.encode() in word for word in words):
             pids.append(int(cmdline.parent.name))
     return pids
+
+
+def buildx_running(text: str) -> list[int]:
+    """Pids of `docker buildx build` processes whose command line holds `text` (BuildKit runs a build's steps
+    outside the engine's containers)."""
+    return processes_with(text, buildx=True)
 
 
 def containers_running(client: docker.DockerClient, text: str) -> list[str]:
@@ -379,7 +392,29 @@ def busybox_stand_in() -> str:
     return BUSYBOX
 
 
-POINTS = ["context-upload", "build-step", "buildkit-build-step", "between-short-steps", "container-start", "load"]
+POINTS = [
+    "context-upload",
+    "build-step",
+    "buildkit-build-step",
+    "buildkit-export",
+    "between-short-steps",
+    "container-start",
+    "load",
+]
+
+
+def ended(text: str) -> Callable[[], bool]:
+    """A condition that holds once a process whose command line holds `text` has run and is gone (a build step
+    BuildKit runs outside the engine's containers): the moment its build goes on to export."""
+    seen = False
+
+    def check() -> bool:
+        nonlocal seen
+        running = processes_with(text)
+        seen = seen or bool(running)
+        return seen and not running
+
+    return check
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
@@ -399,6 +434,7 @@ def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
         "context-upload": BIG_CONTEXT_DOCKERFILE,
         "build-step": SLOW_DOCKERFILE,
         "buildkit-build-step": SLOW_DOCKERFILE,
+        "buildkit-export": EXPORT_DOCKERFILE,
         "between-short-steps": SHORT_STEPS_DOCKERFILE,
     }
     if point in own_build:
@@ -443,6 +479,7 @@ def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
                 "context-upload": lambda: True,  # the build starts by packing and sending 400 MB
                 "build-step": lambda: containers_running(client, token),
                 "buildkit-build-step": lambda: buildx_running(tag),
+                "buildkit-export": ended(f"{token}-last"),
                 "between-short-steps": lambda: containers_running(client, f"{token}-2"),
                 "container-start": lambda: client.containers.list(filters={"label": f"{LABEL}={session_id}"}),
                 "load": load_started.exists,
@@ -458,6 +495,8 @@ def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
                 os.killpg(child.pid, signal.SIGKILL)
 
     output_text = log.read_text()
+    if point == "buildkit-export":
+        time.sleep(LATE_EXPORT_S)  # a time bound is the point: the engine may tag the image after the run ended
     after = inventory(client, busybox_stand_in)
     new = {kind: sorted(names - before[kind]) for kind, names in after.items()}
     print(f"engine after:  { {kind: len(names) for kind, names in after.items()} }; new: {new}")
