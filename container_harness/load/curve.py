@@ -14,9 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from container_harness.config import LoadConfig
 from container_harness.load.bounded import BoundedRun, bounded_run
-from container_harness.report.curve_plot import plot_curve
 from container_harness.run.container import RunningContainer
 from container_harness.specs import LoadSpec
 
@@ -139,20 +137,3 @@ def run_curve(
     found = knee(points, limit)
     _log.info("curve: knee at %s", "none" if found is None else f"{found.offered_rps:.1f} req/s")
     return Curve(capacity=capacity, points=points, p99_limit_ms=limit, knee=found)
-
-
-def measure_curve(
-    running: RunningContainer, spec: LoadSpec, load: LoadConfig, reports: Path, tag: str
-) -> tuple[dict[str, Any], Path]:
-    """The configured curve against a running container: its figures (Curve.to_report()) and its PNG."""
-    curve = run_curve(
-        running,
-        spec,
-        reports / "curve",
-        fractions=load.curve_fractions,
-        p99_limit_ms=load.curve_p99_limit_ms,
-        pin_proxy=load.pin_proxy,
-    )
-    figures = curve.to_report()
-    png = plot_curve(figures, reports / "latency_curve.png", f"{tag}: latency against offered rate")
-    return figures, png

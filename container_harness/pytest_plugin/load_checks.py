@@ -103,7 +103,7 @@ def load_curve(
 
     It takes several load runs: the plugin collects it only when load.curve is set.
     """
-    from container_harness.load.curve import measure_curve  # draws with matplotlib (the `load` extra)
+    from container_harness.jobs.curve import measure_curve  # draws with matplotlib (the `load` extra)
 
     load = harness_config.load
     spec = _spec(harness_config)

@@ -16,10 +16,10 @@ from typing import Any
 from container_harness.build.timer import build_current
 from container_harness.config import HarnessConfig, image_spec, load_config
 from container_harness.engine import connect
-from container_harness.gate.ab import Progress, plan_of, require_same_run_settings, run_ab
-from container_harness.gate.ab_ref import config_at, ref_checkout, repo_top
 from container_harness.gate.ab_result import AbResult, Role
 from container_harness.gate.history import append_history, history_entry
+from container_harness.jobs.ab import Progress, plan_of, require_same_run_settings, run_ab
+from container_harness.jobs.ab_ref import config_at, ref_checkout, repo_top
 from container_harness.ownership import EngineSession, new_session
 from container_harness.report.ab_render import ab_markdown, benchmark_entries, plot_rounds
 
