@@ -14,8 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from container_harness.errors import ConfigError
-from container_harness.load.generators import DEFAULT_SHARE
-from container_harness.specs import AUTO_PROCESSES, ImageSpec, LoadSpec, RunSpec
+from container_harness.specs import AUTO_PROCESSES, DEFAULT_SHARE, ImageSpec, LoadSpec, RunSpec
 
 
 class _Strict(BaseModel):

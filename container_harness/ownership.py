@@ -20,7 +20,7 @@ from functools import partial
 import docker
 from docker.errors import APIError, ImageNotFound, NotFound
 
-from container_harness.build.buildkit_log import rfc3339_seconds
+from container_harness.timestamps import rfc3339_seconds
 
 LABEL = "io.harness.session"
 OWNER_LABEL = "io.harness.owner"  # on a marker: host and pid of the run's process, to tell a dead run here

@@ -13,15 +13,12 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from container_harness.build.log import BuildLog, BuildStep
+from container_harness.timestamps import rfc3339_seconds
 
 _STEP = re.compile(r"^\[(?:(?P<stage>\S+) )?(?P<index>\d+)/\d+\] (?P<instruction>.*)$", re.DOTALL)
-_TIMESTAMP = re.compile(
-    r"^(?P<base>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(?P<fraction>\d+))?(?P<zone>Z|[+-]\d\d:\d\d)?$"
-)
 _IMAGE_ID = re.compile(r"^writing image (?P<id>sha256:[0-9a-f]{64})")
 _CONTEXT = "[internal] load build context"
 _EXPORTER = "exporting to "
@@ -133,12 +130,3 @@ def _described(vertex: _Vertex) -> list[str]:
     lines = [f"#{vertex.name}", *vertex.log] if vertex.log else []
     return lines + ([f"#{vertex.name}: ERROR: {vertex.error}"] if vertex.error else [])
 
-
-def rfc3339_seconds(timestamp: str) -> float:
-    """Seconds since the epoch of BuildKit's RFC 3339 timestamps (nanoseconds cut to what datetime keeps)."""
-    match = _TIMESTAMP.match(timestamp)
-    if match is None:
-        raise ValueError(f"not a BuildKit timestamp: {timestamp!r}")
-    fraction = (match["fraction"] or "0")[:6]
-    zone = "+00:00" if match["zone"] in (None, "Z") else match["zone"]
-    return datetime.fromisoformat(f"{match['base']}.{fraction.ljust(6, '0')}{zone}").timestamp()
