@@ -20,6 +20,7 @@ from functools import partial
 import docker
 from docker.errors import APIError, ImageNotFound, NotFound
 
+from container_harness.image_ref import parse_image_ref
 from container_harness.timestamps import rfc3339_seconds
 
 LABEL = "io.harness.session"
@@ -74,9 +75,8 @@ class EngineSession:
 
     def session_tag(self, tag: str, suffix: str = "") -> str:
         """This run's own tag for an image it builds: `tag` made unique, so parallel runs never share one."""
-        return (
-            f"{tag}{suffix}-harness-{self.id}" if ":" in tag.rsplit("/", 1)[-1] else f"{tag}:harness-{self.id}{suffix}"
-        )
+        ref = parse_image_ref(tag)
+        return ref.with_tag(f"{ref.tag}{suffix}-harness-{self.id}")
 
     def promote(self, tag: str, image_id: str) -> None:
         """Give `image_id` the configured `tag` at clean-up when that tag is kept (moved at the end, by its builder)."""
@@ -110,8 +110,8 @@ class EngineSession:
                 summary.volumes.append(volume.id)
         for tag in keep_images:
             if tag in self.promotions:
-                repository, _, name = tag.rpartition(":") if ":" in tag.rsplit("/", 1)[-1] else (tag, "", "latest")
-                self.client.api.tag(self.promotions[tag], repository, name)
+                parsed = parse_image_ref(tag)
+                self.client.api.tag(self.promotions[tag], parsed.repository, parsed.tag)
         keep_ids = {_image_id(self.client, ref) for ref in keep_images} - {None}
         labelled = [image.id for image in self.client.images.list(all=True, filters=label_filter)]
         # Tags first (untagging deletes an image nobody else tags), then ids that are left without any tag:

@@ -18,6 +18,7 @@ from container_harness.config import HarnessConfig, image_spec, load_config
 from container_harness.engine import connect
 from container_harness.gate.ab_result import AbResult, Role
 from container_harness.gate.history import append_history, history_entry
+from container_harness.image_ref import parse_image_ref
 from container_harness.jobs.ab import Progress, plan_of, require_same_run_settings, run_ab
 from container_harness.jobs.ab_ref import config_at, ref_checkout, repo_top
 from container_harness.ownership import EngineSession, new_session
@@ -89,10 +90,8 @@ def write_outputs(result: AbResult, request: AbRequest) -> dict[str, Any]:
 
 def ab_tag(tag: str, role: Role, session_id: str) -> str:
     """A tag of this run's own for a built side: `repo:tag` becomes `repo:tag-ab-<role>-<session>`."""
-    repository, colon, name = tag.rpartition(":")
-    if not colon or "/" in name:
-        repository, name = tag, "latest"
-    return f"{repository}:{name}-ab-{role}-{session_id}"
+    ref = parse_image_ref(tag)
+    return ref.with_tag(f"{ref.tag}-ab-{role}-{session_id}")
 
 
 def _build(session: EngineSession, config: HarnessConfig, role: Role, progress: Progress) -> str:
