@@ -309,6 +309,12 @@ def run_spec(config: HarnessConfig, **overrides: Any) -> RunSpec:
     return RunSpec(**fields)
 
 
+def load_pinning(config: HarnessConfig) -> dict[str, Any]:
+    """run_spec overrides for the container under load: [load]'s container_env, and its container_cpuset when
+    set (else [run]'s cpuset stays), so the service never shares CPUs with the load generator."""
+    load = config.load
+    return {"env": load.container_env, **({"cpuset": load.container_cpuset} if load.container_cpuset else {})}
+
 def load_spec(config: HarnessConfig, env: dict[str, str] | None = None) -> LoadSpec:
     """The configured closed-loop load run (the locustfile resolved), with extra environment for Locust."""
     load = config.load

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from container_harness.build.timer import build_current
-from container_harness.config import LoadConfig, image_spec, load_config, load_spec, run_spec
+from container_harness.config import LoadConfig, image_spec, load_config, load_pinning, load_spec, run_spec
 from container_harness.engine import connect
 from container_harness.load.curve import run_curve
 from container_harness.load.runner import HEALTH_PATH_ENV
@@ -50,8 +50,7 @@ def curve_job(rootdir: Path, config_file: Path | None, out_dir: Path | None) -> 
     try:
         _log.info("curve: building %s", config.tag)
         image = build_current(session, image_spec(config)).image_id
-        pinning = {"cpuset": load.container_cpuset} if load.container_cpuset else {}
-        with start_container(session, image, run_spec(config, env=load.container_env, **pinning)) as running:
+        with start_container(session, image, run_spec(config, **load_pinning(config))) as running:
             figures, png = measure_curve(running, spec, load, reports, config.tag)
     finally:
         session.cleanup(keep_images=[config.tag] if config.keep_image else [])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from container_harness.config import image_spec, load_config, run_spec
+from container_harness.config import image_spec, load_config, load_pinning, run_spec
 from container_harness.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[3]
@@ -119,3 +119,13 @@ def test_run_spec_merges_env_and_replaces_other_fields(tmp_path: Path) -> None:
         0.5,
     )
     assert config.run.env == {"A": "1", "B": "2"}
+
+
+def test_the_loaded_container_is_pinned_only_when_load_pins_it(tmp_path: Path) -> None:
+    file = tmp_path / "h.toml"
+    file.write_text(MINIMAL + 'cpuset = "0-1"\n[load]\ncontainer_env = { W = "1" }\n')
+    unpinned = load_config(tmp_path, file)
+    assert run_spec(unpinned, **load_pinning(unpinned)).cpuset == "0-1"
+    pinned = load_config(tmp_path, file, overrides={"load.container_cpuset": "0"})
+    spec = run_spec(pinned, **load_pinning(pinned))
+    assert (spec.cpuset, spec.env) == ("0", {"W": "1"})
