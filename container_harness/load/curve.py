@@ -18,7 +18,6 @@ from container_harness.load.bounded import BoundedRun, bounded_run
 from container_harness.run.container import RunningContainer
 from container_harness.specs import LoadSpec
 
-FRACTIONS = (0.25, 0.5, 0.75, 0.9, 1.0)
 # Without a configured limit the knee is where p99 exceeds this multiple of the lightest load's p99.
 DEFAULT_KNEE_FACTOR = 3.0
 # Paced users: enough to hold the rate while responses take longer than at capacity (Little's law's slack).
@@ -98,7 +97,7 @@ def run_curve(
     spec: LoadSpec,
     out_dir: Path,
     *,
-    fractions: Sequence[float] = FRACTIONS,
+    fractions: Sequence[float],
     p99_limit_ms: float | None = None,
     pin_proxy: bool = False,
 ) -> Curve:
