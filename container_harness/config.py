@@ -320,6 +320,7 @@ def load_pinning(config: HarnessConfig) -> dict[str, Any]:
     load = config.load
     return {"env": load.container_env, **({"cpuset": load.container_cpuset} if load.container_cpuset else {})}
 
+
 def load_spec(config: HarnessConfig, env: dict[str, str] | None = None) -> LoadSpec:
     """The configured closed-loop load run (the locustfile resolved), with extra environment for Locust."""
     load = config.load

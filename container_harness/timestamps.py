@@ -6,9 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-_TIMESTAMP = re.compile(
-    r"^(?P<base>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(?P<fraction>\d+))?(?P<zone>Z|[+-]\d\d:\d\d)?$"
-)
+_TIMESTAMP = re.compile(r"^(?P<base>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(?P<fraction>\d+))?(?P<zone>Z|[+-]\d\d:\d\d)?$")
 
 
 def rfc3339_seconds(timestamp: str) -> float:

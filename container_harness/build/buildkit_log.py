@@ -129,4 +129,3 @@ def _described(vertex: _Vertex) -> list[str]:
     """A vertex's log lines under its name, its error last, as `docker build` prints them."""
     lines = [f"#{vertex.name}", *vertex.log] if vertex.log else []
     return lines + ([f"#{vertex.name}: ERROR: {vertex.error}"] if vertex.error else [])
-

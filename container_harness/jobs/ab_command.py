@@ -112,4 +112,3 @@ def _build_ref(
     build_config, run_config = config_at(config, config_file, top, tree)
     require_same_run_settings(run_config, config, f"{request.baseline_ref} against the working tree")
     return _build(session, build_config, "baseline", progress)
-
