@@ -17,7 +17,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from container_harness.build.timer import build_current
-from container_harness.config import image_spec, load_config, load_spec, run_spec
+from container_harness.config import image_spec, load_config, load_pinning, load_spec, run_spec
 from container_harness.engine import connect
 from container_harness.load.bounded import bounded_run
 from container_harness.load.container_workers import bridge_gateway
@@ -39,9 +39,7 @@ def main() -> None:
     session = new_session(connect())
     try:
         image = build_current(session, image_spec(config)).image_id
-        run = run_spec(
-            config, env=config.load.container_env, cpuset=config.load.container_cpuset, host=bridge_gateway(session)
-        )
+        run = run_spec(config, **load_pinning(config), host=bridge_gateway(session))
         spec = replace(
             load_spec(config, {HEALTH_PATH_ENV: config.run.health_path, SCENARIO_ENV: "health"}),
             duration_s=args.duration,

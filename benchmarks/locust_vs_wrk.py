@@ -20,7 +20,7 @@ from pathlib import Path
 from wrk_runs import run_wrk  # benchmarks/wrk_runs.py, beside this script
 
 from container_harness.build.timer import build_current
-from container_harness.config import image_spec, load_config, load_spec, run_spec
+from container_harness.config import image_spec, load_config, load_pinning, load_spec, run_spec
 from container_harness.engine import connect
 from container_harness.load.bounded import bounded_run
 from container_harness.ownership import new_session
@@ -56,7 +56,7 @@ def main() -> None:
     try:
         spec = replace(image_spec(config), tag=f"{config.tag.partition(':')[0]}:locust-vs-wrk")
         image = build_current(session, spec).image_id
-        run = run_spec(config, env=config.load.container_env, cpuset=config.load.container_cpuset)
+        run = run_spec(config, **load_pinning(config))
         single = load_spec(config, {"LOCUST_BATCH_SHARE": "0"})
         locust = replace(single, users=args.connections, duration_s=args.seconds, warmup_s=2.0)
         with start_container(session, image, run) as running, tempfile.TemporaryDirectory() as tmp:

@@ -74,7 +74,7 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _ab(args: argparse.Namespace) -> int:
-    from container_harness.gate.ab_command import AbRequest, run_command
+    from container_harness.jobs.ab_command import AbRequest, run_command
     from container_harness.report.ab_render import ab_table
 
     signal.signal(signal.SIGTERM, _interrupt)  # a cancelled CI job still removes what the run created
@@ -178,7 +178,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _curve(args: argparse.Namespace) -> int:
-    from container_harness.load.curve_job import curve_job  # engine and Locust parts only for this command
+    from container_harness.jobs.curve import curve_job  # engine and Locust parts only for this command
 
     figures = curve_job(Path.cwd(), args.config, args.out)
     console = Console()

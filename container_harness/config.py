@@ -14,7 +14,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from container_harness.errors import ConfigError
-from container_harness.load.generators import DEFAULT_SHARE
 from container_harness.specs import AUTO_PROCESSES, ImageSpec, LoadSpec, RunSpec
 
 
@@ -24,13 +23,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The specs' defaults, read from them so that each is written once (specs.py).
+_RUN = RunSpec(port=0)
+_LOAD = LoadSpec(locustfile=Path())
+
+
 class RunConfig(_Strict):
     """How the image's container is started for the checks."""
 
     port: int
-    health_path: str = "/health"
+    health_path: str = _RUN.health_path
     env: dict[str, str] = Field(default_factory=dict)
-    ready_timeout_s: float = 60.0
+    ready_timeout_s: float = _RUN.ready_timeout_s
     # Probe interval while waiting for Docker's health status; None keeps the image's own HEALTHCHECK interval.
     # An override shortens the wait and is reported (startup.health_interval_s) and named in the summary.
     health_interval_s: float | None = None
@@ -103,17 +107,17 @@ class LoadConfig(_Strict):
 
     enabled: bool = True
     locustfile: str | None = None
-    users: int = 10
-    spawn_rate: float = 10.0
-    duration_s: float = 30.0
-    warmup_s: float = 5.0
+    users: int = _LOAD.users
+    spawn_rate: float = _LOAD.spawn_rate
+    duration_s: float = _LOAD.duration_s
+    warmup_s: float = _LOAD.warmup_s
     # Above 1: a Locust master and this many local workers, pinned round-robin to locust_cpuset; "auto" (stored as
     # AUTO_PROCESSES): as many as keep each under generator_share of a core, found by short runs.
-    processes: int = Field(default=1, ge=0)
-    generator_share: float = Field(default=DEFAULT_SHARE, gt=0, le=1)
-    join_timeout_s: int = Field(default=30, ge=1)  # how long the master waits for its workers to join
-    workers: int = Field(default=0, ge=0)  # Locust workers started as containers on the engine
-    worker_wheels: str = "wheelhouse/locust"  # Locust's wheels for the workers' image; pip download fills it
+    processes: int = Field(default=_LOAD.processes, ge=0)
+    generator_share: float = Field(default=_LOAD.generator_share, gt=0, le=1)
+    join_timeout_s: int = Field(default=_LOAD.join_timeout_s, ge=1)  # how long the master waits for its workers
+    workers: int = Field(default=_LOAD.workers, ge=0)  # Locust workers started as containers on the engine
+    worker_wheels: str = str(_LOAD.worker_wheels)  # Locust's wheels for the workers' image; pip download fills it
     remote_workers: list[str] = Field(default_factory=list)  # ids of workers joining from other hosts
     master_bind: str | None = None  # where the master listens (an address the remote workers reach)
     master_port: int | None = None  # the master's port (what the remote workers are told)
@@ -308,6 +312,13 @@ def run_spec(config: HarnessConfig, **overrides: Any) -> RunSpec:
     fields.update({key: value for key, value in overrides.items() if key != "env"})
     fields["env"].update(overrides.get("env", {}))
     return RunSpec(**fields)
+
+
+def load_pinning(config: HarnessConfig) -> dict[str, Any]:
+    """run_spec overrides for the container under load: [load]'s container_env, and its container_cpuset when
+    set (else [run]'s cpuset stays), so the service never shares CPUs with the load generator."""
+    load = config.load
+    return {"env": load.container_env, **({"cpuset": load.container_cpuset} if load.container_cpuset else {})}
 
 
 def load_spec(config: HarnessConfig, env: dict[str, str] | None = None) -> LoadSpec:

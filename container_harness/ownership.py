@@ -26,8 +26,9 @@ import docker
 import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
-from container_harness.build.buildkit_log import rfc3339_seconds
 from container_harness.errors import CleanupError
+from container_harness.image_ref import parse_image_ref
+from container_harness.timestamps import rfc3339_seconds
 
 _log = logging.getLogger(__name__)
 Kind = Literal["container", "network", "volume", "image"]
@@ -124,9 +125,8 @@ class EngineSession:
 
     def session_tag(self, tag: str, suffix: str = "") -> str:
         """This run's own tag for an image it builds: `tag` made unique, so parallel runs never share one."""
-        return (
-            f"{tag}{suffix}-harness-{self.id}" if ":" in tag.rsplit("/", 1)[-1] else f"{tag}:harness-{self.id}{suffix}"
-        )
+        ref = parse_image_ref(tag)
+        return ref.with_tag(f"{ref.tag}{suffix}-harness-{self.id}")
 
     def promote(self, tag: str, image_id: str) -> None:
         """Give `image_id` the configured `tag` at clean-up when that tag is kept (moved at the end, by its builder)."""
@@ -163,8 +163,7 @@ class EngineSession:
         summary.waited_s = self._await_unfinished_builds(summary)
         for tag in keep_images:
             if tag in self.promotions:
-                repository, _, name = tag.rpartition(":") if ":" in tag.rsplit("/", 1)[-1] else (tag, "", "latest")
-                summary.attempt("image", tag, partial(self.client.api.tag, self.promotions[tag], repository, name))
+                self._promote(summary, tag)
         keep_ids = {_image_id(self.client, ref) for ref in keep_images} - {None}
         self._remove_owned(summary, keep_images, keep_ids)
         self.built_images = [ref for ref in self.built_images if ref in keep_images]
@@ -173,6 +172,14 @@ class EngineSession:
             summary.build_cache.extend(_prune_records(self.client, self.buildkit_windows))
         self._remove_marker(summary)
         return summary
+
+    def _promote(self, summary: CleanupSummary, tag: str) -> None:
+        """Move a kept tag to the image this run built for it."""
+        parsed = parse_image_ref(tag)
+        try:
+            self.client.api.tag(self.promotions[tag], parsed.repository, parsed.tag)
+        except (DockerException, requests.RequestException) as exc:
+            summary.failures.append(f"tagging {self.promotions[tag]} as {tag}: {exc}")
 
     def _remove_owned(
         self, summary: CleanupSummary, keep_images: Sequence[str] = (), keep_ids: set[str | None] | None = None

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from container_harness.load.generators import DEFAULT_SHARE
-
-__all__ = ["AUTO_PROCESSES", "ImageSpec", "LoadSpec", "RunSpec"]
+__all__ = ["AUTO_PROCESSES", "DEFAULT_SHARE", "ImageSpec", "LoadSpec", "RunSpec"]
 
 AUTO_PROCESSES = 0  # load.processes = "auto"
+# The CPU share of one core a generator may use before it counts as the bound ("auto" keeps each under it).
+DEFAULT_SHARE = 0.7
 
 
 @dataclass(frozen=True)

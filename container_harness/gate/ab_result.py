@@ -1,6 +1,6 @@
 """What an A/B run measured per round, and its judgement: figures, verdicts, exit code, the report's `ab` section.
 
-Pure: the runner (container_harness.gate.ab) fills RoundValues from the engine; everything here is plain data.
+Pure: the runner (container_harness.jobs.ab) fills RoundValues from the engine; everything here is plain data.
 """
 
 from __future__ import annotations

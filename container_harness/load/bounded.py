@@ -66,9 +66,9 @@ def bounded_run(
                 "network host, or the engine's userland proxy is off); unset load.pin_proxy"
             )
         pin(proxy.pids, cpuset_cpus(spec.cpuset))
-    load_cpus = len(cpuset_cpus(spec.cpuset)) if spec.cpuset else len(os.sched_getaffinity(0))
+    load_cpus = generator_cpus(spec)
     if spec.processes == AUTO_PROCESSES:
-        spec = _choose_processes(running, spec, out_dir, load_cpus, engine)
+        spec = choose_processes(running, spec, out_dir, engine)
     with StatsSampler(running.container, doing) as sampler, proxy, HostCpu() as host:
         result = run_load(spec, running.url(), out_dir, locust_reports=locust_reports, engine=engine)
     running.container.reload()
@@ -109,11 +109,17 @@ def bounded_run(
     )
 
 
-def _choose_processes(
-    running: RunningContainer, spec: LoadSpec, out_dir: Path, load_cpus: int, engine: EngineSession | None
+def generator_cpus(spec: LoadSpec) -> int:
+    """How many CPUs the load generators may use: spec.cpuset's, else this process's."""
+    return len(cpuset_cpus(spec.cpuset)) if spec.cpuset else len(os.sched_getaffinity(0))
+
+
+def choose_processes(
+    running: RunningContainer, spec: LoadSpec, out_dir: Path, engine: EngineSession | None
 ) -> LoadSpec:
     """The spec with as many local processes as keep the busiest under spec.generator_share of a core (or as
-    many as there are load CPUs), found by short runs from one process up."""
+    many as there are load CPUs), found by short runs from one process up (what `load.processes = "auto"` means)."""
+    load_cpus = generator_cpus(spec)
     count = 1
     while True:
         duration_s, warmup_s = min(spec.duration_s, _PROBE_S), min(spec.warmup_s, 1.0)

@@ -14,13 +14,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from container_harness.config import LoadConfig
 from container_harness.load.bounded import BoundedRun, bounded_run
-from container_harness.report.curve_plot import plot_curve
 from container_harness.run.container import RunningContainer
 from container_harness.specs import LoadSpec
 
-FRACTIONS = (0.25, 0.5, 0.75, 0.9, 1.0)
 # Without a configured limit the knee is where p99 exceeds this multiple of the lightest load's p99.
 DEFAULT_KNEE_FACTOR = 3.0
 # Paced users: enough to hold the rate while responses take longer than at capacity (Little's law's slack).
@@ -100,7 +97,7 @@ def run_curve(
     spec: LoadSpec,
     out_dir: Path,
     *,
-    fractions: Sequence[float] = FRACTIONS,
+    fractions: Sequence[float],
     p99_limit_ms: float | None = None,
     pin_proxy: bool = False,
 ) -> Curve:
@@ -139,20 +136,3 @@ def run_curve(
     found = knee(points, limit)
     _log.info("curve: knee at %s", "none" if found is None else f"{found.offered_rps:.1f} req/s")
     return Curve(capacity=capacity, points=points, p99_limit_ms=limit, knee=found)
-
-
-def measure_curve(
-    running: RunningContainer, spec: LoadSpec, load: LoadConfig, reports: Path, tag: str
-) -> tuple[dict[str, Any], Path]:
-    """The configured curve against a running container: its figures (Curve.to_report()) and its PNG."""
-    curve = run_curve(
-        running,
-        spec,
-        reports / "curve",
-        fractions=load.curve_fractions,
-        p99_limit_ms=load.curve_p99_limit_ms,
-        pin_proxy=load.pin_proxy,
-    )
-    figures = curve.to_report()
-    png = plot_curve(figures, reports / "latency_curve.png", f"{tag}: latency against offered rate")
-    return figures, png

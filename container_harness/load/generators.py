@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import math
 
-# The CPU share of one core a generator may use before it counts as the bound ("auto" keeps each under it).
-DEFAULT_SHARE = 0.7
+from container_harness.specs import DEFAULT_SHARE
 
 
 def generators_needed(generator_cpu_percent: float, cpu_saturation: float, share: float = DEFAULT_SHARE) -> int:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from container_harness.config import HarnessConfig
-from container_harness.gate.ab import plan_of, run_ab
 from container_harness.gate.ab_result import FIGURES, INFORMATIONAL, THROUGHPUT, AbResult
 from container_harness.image.inspect import ImageFacts
+from container_harness.jobs.ab import plan_of, run_ab
 from container_harness.ownership import EngineSession
 from container_harness.report.results import Results
 

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 import pytest
 
-from container_harness.config import HarnessConfig, load_spec
+from container_harness.config import HarnessConfig, load_pinning, load_spec
 from container_harness.errors import ConfigError
 from container_harness.load.bounded import BoundedRun, bounded_run
 from container_harness.load.latency import read_raw_times
@@ -43,8 +43,7 @@ def load(
 
     load = harness_config.load
     spec = _spec(harness_config)
-    pinning = {"cpuset": load.container_cpuset} if load.container_cpuset else {}
-    running = start_container(env=load.container_env, **pinning)
+    running = start_container(**load_pinning(harness_config))
     reports = harness_config.report_path.parent
     run = bounded_run(
         running,
@@ -103,12 +102,11 @@ def load_curve(
 
     It takes several load runs: the plugin collects it only when load.curve is set.
     """
-    from container_harness.load.curve import measure_curve  # draws with matplotlib (the `load` extra)
+    from container_harness.jobs.curve import measure_curve  # draws with matplotlib (the `load` extra)
 
     load = harness_config.load
     spec = _spec(harness_config)
-    pinning = {"cpuset": load.container_cpuset} if load.container_cpuset else {}
-    running = start_container(env=load.container_env, **pinning)
+    running = start_container(**load_pinning(harness_config))
     reports = harness_config.report_path.parent
     figures, png = measure_curve(running, spec, load, reports, str(harness_config.tag))
     harness_results.record("load.curve", figures)

@@ -34,12 +34,12 @@ from container_harness.ownership import LABEL, EngineSession
 from container_harness.pytest_plugin import catalogue
 from container_harness.pytest_plugin.catalogue import Check
 from container_harness.pytest_plugin.collect import HarnessChecks, check_of
+from container_harness.pytest_plugin.plugin import MARKER
 from container_harness.report import render
 from container_harness.report.commit import commit_sha
 from container_harness.report.results import Results
 
 _log = logging.getLogger(__name__)
-MARKER = "container"
 BUDGET_FIXTURE = "harness_budget"
 _ENVIRONMENT = "environment"  # report group of facts about the run, not of the image
 _RYUK = "TESTCONTAINERS_RYUK_DISABLED"

@@ -19,7 +19,7 @@ import pytest
 from container_harness.build.timer import build_current
 from container_harness.config import image_spec, load_config
 from container_harness.engine import connect
-from container_harness.gate.ab_ref import config_at, ref_checkout, repo_top
+from container_harness.jobs.ab_ref import config_at, ref_checkout, repo_top
 from container_harness.ownership import EngineSession, new_session
 
 pytestmark = pytest.mark.container

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from container_harness.errors import GateInputError
-from container_harness.gate.ab_command import ab_tag
 from container_harness.gate.ab_result import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -22,6 +21,7 @@ from container_harness.gate.ab_result import (
 )
 from container_harness.gate.ab_stats import Settings
 from container_harness.gate.history import append_history, history_entry, read_history, trends
+from container_harness.jobs.ab_command import ab_tag
 from container_harness.report.ab_render import ab_markdown, benchmark_entries, plot_rounds
 
 BASE = {

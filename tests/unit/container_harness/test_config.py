@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from container_harness.config import image_spec, load_config, run_spec
+from container_harness.config import image_spec, load_config, load_pinning, load_spec, run_spec
 from container_harness.errors import ConfigError
+from container_harness.specs import LoadSpec, RunSpec
 
 REPO = Path(__file__).resolve().parents[3]
 MINIMAL = 'tag = "tiny:test"\n[run]\nport = 8080\nhealth_path = "/healthz"\n'
@@ -119,3 +120,22 @@ def test_run_spec_merges_env_and_replaces_other_fields(tmp_path: Path) -> None:
         0.5,
     )
     assert config.run.env == {"A": "1", "B": "2"}
+
+
+def test_the_loaded_container_is_pinned_only_when_load_pins_it(tmp_path: Path) -> None:
+    file = tmp_path / "h.toml"
+    file.write_text(MINIMAL + 'cpuset = "0-1"\n[load]\ncontainer_env = { W = "1" }\n')
+    unpinned = load_config(tmp_path, file)
+    assert run_spec(unpinned, **load_pinning(unpinned)).cpuset == "0-1"
+    pinned = load_config(tmp_path, file, overrides={"load.container_cpuset": "0"})
+    spec = run_spec(pinned, **load_pinning(pinned))
+    assert (spec.cpuset, spec.env) == ("0", {"W": "1"})
+
+
+def test_unset_keys_take_the_specs_own_defaults(tmp_path: Path) -> None:
+    file = tmp_path / "h.toml"
+    file.write_text('tag = "t"\n[run]\nport = 8080\n[load]\nlocustfile = "l.py"\n')
+    config = load_config(tmp_path, file)
+    assert run_spec(config) == RunSpec(port=8080)
+    wheels = tmp_path / LoadSpec(locustfile=Path()).worker_wheels
+    assert load_spec(config) == LoadSpec(locustfile=tmp_path / "l.py", worker_wheels=wheels)

@@ -4,24 +4,24 @@ run the rounds, clean up, and write the report, Markdown, picture, benchmark JSO
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from container_harness import __version__
 from container_harness.build.timer import build_current
 from container_harness.config import HarnessConfig, image_spec, load_config
 from container_harness.engine import connect
-from container_harness.gate.ab import Progress, plan_of, require_same_run_settings, run_ab
-from container_harness.gate.ab_ref import config_at, ref_checkout, repo_top
 from container_harness.gate.ab_result import AbResult, Role
 from container_harness.gate.history import append_history, history_entry
+from container_harness.image_ref import parse_image_ref
+from container_harness.jobs.ab import Progress, plan_of, require_same_run_settings, run_ab
+from container_harness.jobs.ab_ref import config_at, ref_checkout, repo_top
 from container_harness.ownership import EngineSession, new_session
 from container_harness.report.ab_render import ab_markdown, benchmark_entries, plot_rounds
+from container_harness.report.commit import commit_sha
 
 
 @dataclass(frozen=True)
@@ -62,12 +62,13 @@ def run_command(request: AbRequest, progress: Progress) -> AbResult:
             result = run_ab(session, plan, baseline, candidate, request.report.parent / "ab", progress)
     finally:
         session.cleanup()
-    write_outputs(result, request)
+    write_outputs(result, request, config.root)
     return result
 
 
-def write_outputs(result: AbResult, request: AbRequest) -> dict[str, Any]:
-    """report.json's `ab` section, Markdown, the per-round picture, benchmark JSON and a history line."""
+def write_outputs(result: AbResult, request: AbRequest, root: Path) -> dict[str, Any]:
+    """report.json's `ab` section, Markdown, the per-round picture, benchmark JSON and a history line (with the
+    commit of the checkout at root)."""
     ab = result.to_report()
     request.report.parent.mkdir(parents=True, exist_ok=True)
     request.report.write_text(json.dumps({"ab": ab}, indent=2) + "\n")
@@ -80,19 +81,16 @@ def write_outputs(result: AbResult, request: AbRequest) -> dict[str, Any]:
         for tool, entries in benchmark_entries(ab).items():
             (request.benchmark_dir / f"{tool}.json").write_text(json.dumps(entries, indent=2) + "\n")
     if request.history is not None:
-        entry = history_entry(
-            ab, sha=_commit(), date=datetime.now(UTC).isoformat(timespec="seconds"), harness_version=_version()
-        )
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        entry = history_entry(ab, sha=commit_sha(root) or "unknown", date=now, harness_version=__version__)
         append_history(request.history, entry)
     return ab
 
 
 def ab_tag(tag: str, role: Role, session_id: str) -> str:
     """A tag of this run's own for a built side: `repo:tag` becomes `repo:tag-ab-<role>-<session>`."""
-    repository, colon, name = tag.rpartition(":")
-    if not colon or "/" in name:
-        repository, name = tag, "latest"
-    return f"{repository}:{name}-ab-{role}-{session_id}"
+    ref = parse_image_ref(tag)
+    return ref.with_tag(f"{ref.tag}-ab-{role}-{session_id}")
 
 
 def _build(session: EngineSession, config: HarnessConfig, role: Role, progress: Progress) -> str:
@@ -114,16 +112,3 @@ def _build_ref(
     build_config, run_config = config_at(config, config_file, top, tree)
     require_same_run_settings(run_config, config, f"{request.baseline_ref} against the working tree")
     return _build(session, build_config, "baseline", progress)
-
-
-def _commit() -> str:
-    """The commit measured: $GITHUB_SHA in a workflow, else HEAD of the current directory (or "unknown")."""
-    if os.environ.get("GITHUB_SHA"):
-        return os.environ["GITHUB_SHA"]
-    done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
-    return done.stdout.strip() if done.returncode == 0 else "unknown"
-
-
-def _version() -> str:
-    """The installed harness's version."""
-    return version("container-harness")

@@ -10,24 +10,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from docker.errors import ImageNotFound
 
-from container_harness.config import HarnessConfig, run_spec
+from container_harness.config import HarnessConfig, load_pinning, load_spec, run_spec
 from container_harness.engine import engine_facts
 from container_harness.errors import AbInputError
 from container_harness.gate.ab_result import ROLES, AbResult, AbRounds, ImageSide, Role, RoundValues, judge_rounds
 from container_harness.gate.ab_stats import Settings
 from container_harness.image.inspect import inspect_image
+from container_harness.load.bounded import choose_processes
 from container_harness.load.runner import HEALTH_PATH_ENV, run_load
 from container_harness.measure.usage import cpu_capacity, limited_by
 from container_harness.measure.usage_sampler import StatsSampler, idle_stats
 from container_harness.ownership import EngineSession
 from container_harness.run.container import start_container
-from container_harness.specs import LoadSpec, RunSpec
+from container_harness.specs import AUTO_PROCESSES, LoadSpec, RunSpec
 from container_harness.summary import median
 
 Progress = Callable[[str], None]
@@ -46,30 +47,25 @@ class AbPlan:
 
 
 def plan_of(config: HarnessConfig, rounds: int | None = None, threshold: float | None = None) -> AbPlan:
-    """The A/B plan from the harness configuration ([run], [load], [ab]); options override rounds and threshold."""
+    """The A/B plan from the harness configuration through config's own mappings ([run], [load], then [ab]'s
+    short runs and Locust environment); options override rounds and threshold."""
     load, ab = config.load, config.ab
     if not load.locustfile:
         raise AbInputError("the A/B load run needs a locustfile: set [tool.harness.load] locustfile")
     locustfile = config.path(load.locustfile)
     if not locustfile.is_file():
         raise AbInputError(f"the configured locustfile {locustfile} does not exist")
-    pinning = {"cpuset": load.container_cpuset} if load.container_cpuset else {}
     settings = Settings(
         threshold=ab.threshold if threshold is None else threshold,
         max_ci_width=ab.max_ci_width,
         confidence=ab.confidence,
     )
     return AbPlan(
-        run=run_spec(config, env=load.container_env, **pinning),
-        load=LoadSpec(
-            locustfile=locustfile,
-            users=load.users,
-            spawn_rate=load.spawn_rate,
+        run=run_spec(config, **load_pinning(config)),
+        load=replace(
+            load_spec(config, {HEALTH_PATH_ENV: config.run.health_path, **ab.locust_env}),
             duration_s=ab.load_duration_s,
             warmup_s=ab.load_warmup_s,
-            processes=load.processes,
-            cpuset=load.locust_cpuset,
-            env={HEALTH_PATH_ENV: config.run.health_path, **ab.locust_env},
         ),
         rounds=ab.rounds if rounds is None else rounds,
         starts_per_round=ab.starts_per_round,
@@ -117,7 +113,10 @@ def run_ab(
     sides = {"baseline": image_side(session, baseline_ref, "baseline")}
     sides["candidate"] = image_side(session, candidate_ref, "candidate")
     for role in ROLES:  # one unmeasured start each: first-use costs (page cache) land on neither side's rounds
-        with start_container(session, sides[role].ref, plan.run):
+        with start_container(session, sides[role].ref, plan.run) as running:
+            if plan.load.processes == AUTO_PROCESSES:  # chosen once, on the baseline, and kept for both sides
+                plan = replace(plan, load=choose_processes(running, plan.load, out_dir / "auto", session))
+                progress(f"load.processes auto: {plan.load.processes} on the {role}")
             progress(f"warm-up start of the {role} done")
     rounds = AbRounds()
     for number in range(plan.rounds):
@@ -132,6 +131,7 @@ def run_ab(
         "run_cpuset": plan.run.cpuset,
         "locust_cpuset": plan.load.cpuset,
         "users": plan.load.users,
+        "load_processes": plan.load.processes,
         "load_duration_s": plan.load.duration_s,
         "load_warmup_s": plan.load.warmup_s,
         "starts_per_round": plan.starts_per_round,
@@ -151,7 +151,7 @@ def measure_round(session: EngineSession, plan: AbPlan, image_ref: str, out_dir:
         ready.append(running.ready_s or 0.0)
         idle = idle_stats(running.container, plan.idle_seconds)
         with StatsSampler(running.container, f"load-testing it with {plan.load.locustfile.name}") as sampler:
-            load = run_load(plan.load, running.url(), out_dir)
+            load = run_load(plan.load, running.url(), out_dir, engine=session)
         running.container.reload()
         cpus = cpu_capacity(running.container.attrs["HostConfig"], session.client.info()["NCPU"])
     if load.failures:
