@@ -26,7 +26,7 @@ from _pytest.mark.expression import Expression  # pytest has no public way to ev
 from rich.console import Console
 
 from container_harness.config import HarnessConfig, load_config
-from container_harness.errors import ContainerExitedError, HarnessError
+from container_harness.errors import ConfigNotFoundError, ContainerExitedError, HarnessError
 from container_harness.figures import lookup
 from container_harness.gate.budgets import Budget, load_budgets
 from container_harness.measure.contention import ContentionSampler, Window, window
@@ -70,9 +70,12 @@ class HarnessSession:
     def config(self) -> HarnessConfig:
         """The harness configuration, read on first use (runs without container tests never read it)."""
         if self._harness_config is None:
-            self._harness_config = load_config(
-                Path(self.pytest_config.rootpath), _config_file(self.pytest_config), _overrides(self.pytest_config)
-            )
+            try:
+                self._harness_config = load_config(
+                    Path(self.pytest_config.rootpath), _config_file(self.pytest_config), _overrides(self.pytest_config)
+                )
+            except ConfigNotFoundError as exc:
+                raise exc.for_option("--harness-config") from exc
         return self._harness_config
 
     def budgets(self) -> list[Budget]:

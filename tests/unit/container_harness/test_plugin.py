@@ -258,3 +258,13 @@ def test_each_check_says_it_starts_unless_quiet(pytester: pytest.Pytester) -> No
     loud.stdout.fnmatch_lines(["container-harness: full_build (build)", "container-harness: image_size (inspect)"])
     quiet = pytester.runpytest("-p", "no:cacheprovider", "-q", "--harness-checks", "full_build,image_size")
     assert "container-harness: full_build" not in quiet.stdout.str()
+
+
+def test_a_missing_config_file_is_one_usage_error_naming_the_plugins_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=USER_TEST)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-m", "container", "--harness-config", "absent.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    missing = pytester.path / "absent.toml"
+    result.stderr.fnmatch_lines(
+        [f"*no harness configuration: {missing} does not exist*", "*or pass --harness-config FILE"]
+    )
