@@ -191,7 +191,10 @@ def _read_report(path: Path, role: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except OSError as exc:
-        raise GateInputError(f"cannot read the {role} {path}: {exc.strerror or exc}") from exc
+        raise GateInputError(
+            f"cannot read the {role} {path}: {exc.strerror or exc}",
+            hint=f"check the path ({path.resolve()}); a harness run writes reports/report.json by default",
+        ) from exc
     except json.JSONDecodeError as exc:
         raise GateInputError(f"the {role} {path} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):

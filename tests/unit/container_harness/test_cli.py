@@ -97,6 +97,12 @@ def test_unreadable_report_exits_2_with_a_message(
     assert message in run.stderr
 
 
+def test_a_missing_report_gets_a_hint_with_the_path_looked_for(report: Path, tmp_path: Path) -> None:
+    run = _harness("compare", "--baseline", report, tmp_path / "absent.json")
+    assert run.returncode == 2
+    assert f"hint: check the path ({tmp_path / 'absent.json'}); a harness run writes" in run.stderr
+
+
 def test_baseline_without_covered_figures_exits_2(report: Path, tmp_path: Path) -> None:
     empty = _write(tmp_path / "empty.json", {"load": {"users": 10}})
     run = _harness("compare", "--baseline", empty, report)
@@ -147,6 +153,8 @@ def test_trend_of_a_missing_history_exits_2(tmp_path: Path) -> None:
     run = _harness("trend", tmp_path / "absent.jsonl")
     assert run.returncode == 2
     assert "cannot read the history" in run.stderr
+    hint = f"hint: `container-harness ab --history PATH` writes it; check the path ({tmp_path / 'absent.jsonl'})"
+    assert hint in run.stderr
 
 
 @pytest.mark.parametrize(
