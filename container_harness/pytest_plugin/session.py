@@ -22,7 +22,6 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from _pytest.mark.expression import Expression  # pytest has no public way to evaluate a -m expression
 from rich.console import Console
 
 from container_harness.config import HarnessConfig, load_config
@@ -32,6 +31,7 @@ from container_harness.gate.budgets import Budget, load_budgets
 from container_harness.measure.contention import ContentionSampler, Window, window
 from container_harness.ownership import LABEL, EngineSession
 from container_harness.pytest_plugin import catalogue
+from container_harness.pytest_plugin.activation import config_file, has_configuration, requires_container_marker
 from container_harness.pytest_plugin.catalogue import Check
 from container_harness.pytest_plugin.collect import HarnessChecks, check_of
 from container_harness.report import render
@@ -39,7 +39,6 @@ from container_harness.report.commit import commit_sha
 from container_harness.report.results import Results
 
 _log = logging.getLogger(__name__)
-MARKER = "container"
 BUDGET_FIXTURE = "harness_budget"
 _ENVIRONMENT = "environment"  # report group of facts about the run, not of the image
 _RYUK = "TESTCONTAINERS_RYUK_DISABLED"
@@ -72,7 +71,7 @@ class HarnessSession:
         if self._harness_config is None:
             try:
                 self._harness_config = load_config(
-                    Path(self.pytest_config.rootpath), _config_file(self.pytest_config), _overrides(self.pytest_config)
+                    Path(self.pytest_config.rootpath), config_file(self.pytest_config), _overrides(self.pytest_config)
                 )
             except ConfigNotFoundError as exc:
                 raise exc.for_option("--harness-config") from exc
@@ -157,7 +156,7 @@ class HarnessSession:
         options = self.pytest_config.option
         if options.harness or options.harness_checks:
             return True
-        return _requires_container_marker(options.markexpr) and _has_configuration(self.pytest_config)
+        return requires_container_marker(options.markexpr) and has_configuration(self.pytest_config)
 
     # -- running -------------------------------------------------------------------------------------
 
@@ -331,28 +330,8 @@ def _first_line(report: pytest.TestReport) -> str:
     return errors[0] if errors else (lines[0] if lines else "failed")
 
 
-def _requires_container_marker(markexpr: str) -> bool:
-    """Whether a `-m` expression selects tests marked `container` and only those."""
-    if not markexpr:
-        return False
-    expression = Expression.compile(markexpr)
-
-    def marked(*names: str) -> Callable[..., bool]:
-        return lambda name, /, **kwargs: name in names
-
-    return expression.evaluate(marked(MARKER)) and not expression.evaluate(marked())
-
-
 def _is_budget(item: pytest.Item) -> bool:
     return BUDGET_FIXTURE in getattr(item, "fixturenames", ())
-
-
-def _has_configuration(config: pytest.Config) -> bool:
-    """Whether the run has a harness configuration: --harness-config, the ini option, or [tool.harness]."""
-    if _config_file(config) is not None:
-        return True
-    pyproject = Path(config.rootpath) / "pyproject.toml"
-    return pyproject.is_file() and "[tool.harness" in pyproject.read_text()
 
 
 def _check_names(config: pytest.Config, harness: HarnessConfig) -> list[str] | None:
@@ -361,15 +340,6 @@ def _check_names(config: pytest.Config, harness: HarnessConfig) -> list[str] | N
     if option:
         return [name.strip() for name in option.split(",") if name.strip()]
     return harness.checks
-
-
-def _config_file(config: pytest.Config) -> Path | None:
-    """--harness-config, else the harness_config ini option (relative to the rootdir)."""
-    value = config.getoption("--harness-config") or config.getini("harness_config")
-    if not value:
-        return None
-    path = Path(value)
-    return path if path.is_absolute() else Path(config.rootpath) / path
 
 
 def _overrides(config: pytest.Config) -> dict[str, Any]:

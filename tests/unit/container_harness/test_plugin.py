@@ -268,3 +268,21 @@ def test_a_missing_config_file_is_one_usage_error_naming_the_plugins_option(pyte
     result.stderr.fnmatch_lines(
         [f"*no harness configuration: {missing} does not exist*", "*or pass --harness-config FILE"]
     )
+
+
+def test_a_run_in_a_project_without_harness_configuration_imports_no_engine_or_report_stack(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_light="""
+        import sys
+
+        def test_nothing_heavy_was_imported():
+            heavy = ("docker", "testcontainers", "pydantic", "rich", "container_harness.pytest_plugin.session")
+            assert [name for name in heavy if name in sys.modules] == []
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    _project(pytester)
+    assert pytester.runpytest_subprocess("-p", "no:cacheprovider", "test_light.py").ret == pytest.ExitCode.TESTS_FAILED
