@@ -15,6 +15,7 @@ import platform
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from container_harness.pytest_plugin import catalogue
 from container_harness.pytest_plugin.activation import config_file, has_configuration, requires_container_marker
 from container_harness.pytest_plugin.catalogue import Check
 from container_harness.pytest_plugin.collect import HarnessChecks, check_of
+from container_harness.pytest_plugin.notes import HarnessNote
 from container_harness.report import render
 from container_harness.report.commit import commit_sha
 from container_harness.report.results import Results
@@ -50,7 +52,7 @@ class HarnessSession:
 
     def __init__(self, config: pytest.Config) -> None:
         self.pytest_config = config
-        self.results = Results(on_record=self._announce_figure)
+        self.results = Results(on_record=self._announce_figure, on_note=_warn)
         self.started_at = datetime.now(UTC)
         self.started = time.monotonic()
         self.engine: EngineSession | None = None
@@ -267,13 +269,16 @@ class HarnessSession:
                 "checks": [check.name for check in self.selection],
             }
         }
+        notes = list(self.results.notes)
         if self.contended:
             environment["contention"] = self._contention_report(figures)
+            # After the tests, so a note in the report only: a warning here would reach no test.
+            notes.append(self._contention_note(environment["contention"]["figures"]))
         hook = self.pytest_config.hook
         hook.pytest_harness_environment(config=self.pytest_config, environment=environment)
         report = render.build_report(figures, self.results.units(), self.results.budgets, environment)
-        if self.results.notes:
-            report["notes"] = list(self.results.notes)
+        if notes:
+            report["notes"] = notes
         hook.pytest_harness_update_report(config=self.pytest_config, report=report)
         return report
 
@@ -281,16 +286,17 @@ class HarnessSession:
         """Which checks measured on a busy engine, and the figures they recorded (the gate's inconclusive ones)."""
         contended = [check for check in self.selection if check.name in self.contended]
         names = [name for check in contended for name in check.records if lookup(figures, name) is not None]
-        share = self.config().contention_cpu_share
-        self.results.note(
-            f"other containers used over {share:.0%} of the engine's CPUs while {', '.join(self.contended)} "
-            f"measured: {len(names)} figures are marked contended (environment.contention)"
-        )
         return {
-            "threshold_share": share,
+            "threshold_share": self.config().contention_cpu_share,
             "checks": {name: seen.to_report() for name, seen in self.contended.items()},
             "figures": names,
         }
+
+    def _contention_note(self, names: list[str]) -> str:
+        return (
+            f"other containers used over {self.config().contention_cpu_share:.0%} of the engine's CPUs while "
+            f"{', '.join(self.contended)} measured: {len(names)} figures are marked contended (environment.contention)"
+        )
 
     def markdown(self, report: dict[str, Any]) -> str:
         """report.md's text: the report, with each figure's change against the configured baseline."""
@@ -305,6 +311,11 @@ class HarnessSession:
         if self.suite_property is not None:
             for name, value in render.junit_properties(report):
                 self.suite_property(name, value)
+
+
+def _warn(note: str) -> None:
+    """A note as a HarnessNote warning: pytest shows it with the test that made it, `-W error` fails that test."""
+    warnings.warn(HarnessNote(note), stacklevel=3)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -286,3 +286,26 @@ def test_a_run_in_a_project_without_harness_configuration_imports_no_engine_or_r
     result.assert_outcomes(passed=1)
     _project(pytester)
     assert pytester.runpytest_subprocess("-p", "no:cacheprovider", "test_light.py").ret == pytest.ExitCode.TESTS_FAILED
+
+
+NOTING_TEST = """
+import pytest
+
+
+@pytest.mark.container
+def test_user_check(harness_results):
+    harness_results.note("health probed every 1 s, not at the image's interval")
+    harness_results.note("health probed every 1 s, not at the image's interval")
+"""
+
+
+def test_a_note_is_also_a_pytest_warning_that_can_be_made_fatal(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", pyproject=PYPROJECT.format(extra=""))
+    pytester.makepyfile(test_user=NOTING_TEST)
+    result = pytester.runpytest("-p", "no:cacheprovider", "test_user.py")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*HarnessNote: health probed every 1 s, not at the image's interval"])
+    fatal = pytester.runpytest(
+        "-p", "no:cacheprovider", "-W", "error::container_harness.pytest_plugin.notes.HarnessNote", "test_user.py"
+    )
+    fatal.assert_outcomes(failed=1)
