@@ -241,6 +241,13 @@ def test_version_comes_from_the_package() -> None:
     assert (run.returncode, run.stdout) == (0, f"container-harness {__version__}\n")
 
 
+def test_the_distributions_version_is_read_from_the_package() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in pyproject["project"]
+    assert pyproject["project"]["dynamic"] == ["version"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "container_harness.__version__"}
+
+
 @pytest.mark.parametrize(
     ("command", "judges_regressions"),
     [("compare", True), ("summary", False), ("curve", False), ("ab", True), ("trend", True)],
