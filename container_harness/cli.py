@@ -3,8 +3,8 @@
 (step changes in the A/B history).
 
 Every command keeps one exit-code contract (container_harness.exit_codes): 0 fine, 1 a judged regression and
-nothing else, 2 bad input or not comparable, 3 the harness failed. Errors map to 2 or 3 by their `command_exit_code`;
-any other exception is an internal error (3) whose traceback goes to a file named on stderr.
+nothing else, 2 bad input or not comparable, 3 the harness failed. A harness error exits with its
+`command_exit_code` (2 or 3); any other exception is unexpected (3): one line on stderr, its traceback in a file.
 `curve`, `ab` and `trend` need the `load` extra (Locust, matplotlib, scipy), so they import it only when chosen.
 """
 
@@ -96,7 +96,8 @@ def _internal_error(command: str, exc: Exception) -> int:
 
 
 def _stderr(text: Text) -> None:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(text)  # soft wrap: one line stays one line
+    """Print to stderr unwrapped, so a one-line message stays one line in a narrow CI log."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(text)
 
 
 def _compare(args: argparse.Namespace) -> int:
