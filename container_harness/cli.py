@@ -2,39 +2,102 @@
 `curve` (the latency-throughput curve of the configured image), `ab` (same-run A/B of two images) and `trend`
 (step changes in the A/B history).
 
-Exit codes: 0 ok, 1 regression, 2 unreadable input, wrong usage or a comparison that cannot be made fairly.
-`ab` and `trend` need the `load` extra (Locust, matplotlib, scipy), so they import it only when chosen.
+Every command keeps one exit-code contract (container_harness.exit_codes): 0 fine, 1 a judged regression and
+nothing else, 2 bad input or not comparable, 3 the harness failed. A harness error exits with its
+`command_exit_code` (2 or 3); any other exception is unexpected (3): one line on stderr, its traceback in a file.
+`curve`, `ab` and `trend` need the `load` extra (Locust, matplotlib, scipy), so they import it only when chosen.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import signal
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
-from container_harness.errors import GateInputError, HarnessError
+from container_harness import __version__
+from container_harness.errors import ConfigNotFoundError, GateInputError, HarnessError, MissingExtraError
+from container_harness.exit_codes import (
+    EXIT_BAD_INPUT,
+    EXIT_HARNESS_FAILED,
+    EXIT_OK,
+    EXIT_REGRESSION,
+    MEANINGS,
+)
 from container_harness.gate.baseline import compare, gate_markdown, gate_table, load_tolerances
 from container_harness.report.render import render_markdown
 
-EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 2
+# Import names of the `load` extra's packages (pyproject.toml [project.optional-dependencies] load).
+LOAD_EXTRA = ("locust", "matplotlib", "scipy")
+_CONFIG_OPTION = "--config"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script and of `python -m container_harness`."""
+    """Entry point of the console script and of `python -m container_harness`; returns the contract's code."""
     args = _parser().parse_args(argv)
     try:
+        if args.extra:
+            _require(args.command, "load", LOAD_EXTRA)
         code: int = args.run(args)
+    except ConfigNotFoundError as exc:
+        return _fail(args.command, exc.for_option(_CONFIG_OPTION))
     except HarnessError as exc:
-        Console(stderr=True).print(f"[bold red]harness {args.command}:[/] {exc}", highlight=False)
-        return EXIT_BAD_INPUT
+        return _fail(args.command, exc)
+    except Exception as exc:  # the contract: an internal error exits 3, never 1
+        return _internal_error(args.command, exc)
     return code
+
+
+def _require(command: str, extra: str, modules: Sequence[str]) -> None:
+    """Fail before any work when an optional extra's packages cannot be imported."""
+    missing = [module for module in modules if not _importable(module)]
+    if missing:
+        raise MissingExtraError(command, extra, missing)
+
+
+def _importable(module: str) -> bool:
+    """Whether `import module` would find it (without importing it)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # a finder on sys.meta_path refused it
+        return False
+
+
+def _fail(command: str, exc: HarnessError) -> int:
+    """Print a harness error (message and hint, no markup read into it) and return its exit code."""
+    _stderr(Text.assemble((f"container-harness {command}: ", "bold red"), str(exc)))
+    return exc.command_exit_code
+
+
+def _internal_error(command: str, exc: Exception) -> int:
+    """One line of cause on stderr, the traceback in a file it names: CI reads 3, never a regression."""
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="container-harness-", suffix=".traceback.txt", delete=False
+    ) as file:
+        file.write("".join(traceback.format_exception(exc)))
+    cause = (str(exc).splitlines() or [""])[0]
+    _stderr(
+        Text.assemble(
+            (f"container-harness {command}: unexpected error: ", "bold red"),
+            f"{type(exc).__name__}: {cause} (traceback in {file.name})",
+        )
+    )
+    return EXIT_HARNESS_FAILED
+
+
+def _stderr(text: Text) -> None:
+    """Print to stderr unwrapped, so a one-line message stays one line in a narrow CI log."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(text)
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -52,18 +115,18 @@ def _compare(args: argparse.Namespace) -> int:
         )
         return EXIT_BAD_INPUT
     for unsure in result.inconclusive:
-        console.print(f"[yellow]{unsure.message}[/]", highlight=False)
+        console.print(Text(unsure.message, style="yellow"), highlight=False)
     if result.ok:
         unsure_note = f" ({len(result.inconclusive)} inconclusive)" if result.inconclusive else ""
         console.print(
-            f"gate passed: {len(result.comparisons)} figures within tolerance of {args.baseline}{unsure_note}"
+            Text(f"gate passed: {len(result.comparisons)} figures within tolerance of {args.baseline}{unsure_note}")
         )
         return EXIT_OK
     for regression in result.regressions:
-        console.print(f"[bold red]{regression.message}[/]", highlight=False)
+        console.print(Text(regression.message, style="bold red"), highlight=False)
     names = ", ".join(regression.name for regression in result.regressions)
     console.print(
-        f"[bold red]gate failed: {len(result.regressions)} regression(s): {names}[/]", highlight=False
+        Text(f"gate failed: {len(result.regressions)} regression(s): {names}", style="bold red"), highlight=False
     )
     return EXIT_REGRESSION
 
@@ -94,11 +157,11 @@ def _ab(args: argparse.Namespace) -> int:
         history=args.history,
         keep=args.keep,
     )
-    result = run_command(request, lambda line: console.print(f"[dim]ab:[/] {line}", highlight=False))
+    result = run_command(request, lambda line: console.print(Text.assemble(("ab: ", "dim"), line), highlight=False))
     Console().print(ab_table(result.to_report()))
     for item in result.figures:
         if item.verdict == "inconclusive" and item.note:
-            console.print(f"{item.spec.name}: inconclusive: {item.note}", highlight=False)
+            console.print(Text(f"{item.spec.name}: inconclusive: {item.note}"), highlight=False)
     return result.exit_code
 
 
@@ -129,7 +192,10 @@ def _read_report(path: Path, role: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except OSError as exc:
-        raise GateInputError(f"cannot read the {role} {path}: {exc.strerror or exc}") from exc
+        raise GateInputError(
+            f"cannot read the {role} {path}: {exc.strerror or exc}",
+            hint=f"check the path ({path.resolve()}); a harness run writes reports/report.json by default",
+        ) from exc
     except json.JSONDecodeError as exc:
         raise GateInputError(f"the {role} {path} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
@@ -146,10 +212,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="container-harness", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = _Parser(
+        prog="container-harness",
+        description="Gate, summarise, A/B and trend container images measured by the harness.",
+        epilog=_exit_codes("a command judged a regression (see each command's --help)"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    gate = commands.add_parser(
-        "compare", help="compare a report with a baseline report; exit 1 on regression"
+    gate = _command(
+        commands, "compare", "compare a report with a baseline report", "a figure is worse than its tolerance allows"
     )
     gate.add_argument("--baseline", type=Path, required=True, help="baseline report.json")
     gate.add_argument("report", type=Path, help="report.json of the run to judge")
@@ -158,15 +230,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     gate.add_argument("--markdown", type=Path, help="also write the comparison as Markdown to this file")
     gate.set_defaults(run=_compare)
-    summary = commands.add_parser("summary", help="print a report as Markdown (for $GITHUB_STEP_SUMMARY)")
+    summary = _command(commands, "summary", "print a report as Markdown (for $GITHUB_STEP_SUMMARY)")
     summary.add_argument("report", type=Path, help="report.json")
     summary.set_defaults(run=_summary)
-    curve = commands.add_parser("curve", help="build the configured image and measure its latency-throughput curve")
-    curve.add_argument("--config", type=Path, help="harness TOML (default: ./pyproject.toml [tool.harness])")
+    curve = _command(
+        commands, "curve", "build the configured image and measure its latency-throughput curve", extra=True
+    )
+    curve.add_argument(
+        _CONFIG_OPTION, type=Path, help="harness TOML (default: ./pyproject.toml [tool.harness])"
+    )
     curve.add_argument("--out", type=Path, help="directory for curve.json and the PNG (default: the report's)")
     curve.set_defaults(run=_curve)
     _ab_parser(commands)
-    trend = commands.add_parser("trend", help="draw the A/B history over time and flag step changes")
+    trend = _command(
+        commands,
+        "trend",
+        "draw the A/B history over time and flag step changes",
+        "with --fail-on-step, a step change is a regression",
+        extra=True,
+    )
     trend.add_argument("history", type=Path, help="history as JSON Lines (written by `ab --history`)")
     trend.add_argument("--last", type=int, default=5, help="compare the last N runs with the N before (5)")
     trend.add_argument("--threshold", type=_fraction, default=0.05, help="relative change that counts (0.05)")
@@ -177,29 +259,60 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command(
+    commands: Any, name: str, summary: str, regression: str | None = None, *, extra: bool = False
+) -> argparse.ArgumentParser:
+    """A subcommand whose --help ends with the exit codes it can return (1 only where it judges regressions)."""
+    needs = "\nNeeds the load extra: pip install 'container-harness[load]'." if extra else ""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=summary,
+        description=f"{summary[0].upper()}{summary[1:]}.{needs}",
+        epilog=_exit_codes(regression),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(extra=extra)
+    return parser
+
+
+def _exit_codes(regression: str | None = None) -> str:
+    """The exit-code table for --help; code 1 only where the command judges regressions, in its own words."""
+    meanings = {code: meaning for code, meaning in MEANINGS.items() if code != EXIT_REGRESSION}
+    if regression is not None:
+        meanings[EXIT_REGRESSION] = regression
+    return "exit codes:\n" + "\n".join(f"  {code}  {meaning}" for code, meaning in sorted(meanings.items()))
+
+
 def _curve(args: argparse.Namespace) -> int:
     from container_harness.jobs.curve import curve_job  # engine and Locust parts only for this command
 
     figures = curve_job(Path.cwd(), args.config, args.out)
-    console = Console()
+    console = Console(highlight=False)
     console.print(
-        f"capacity {figures['capacity_rps']} req/s ({figures['capacity_users']} users, closed loop); "
-        f"knee {figures['knee_rps']} req/s (p99 <= {figures['p99_limit_ms']} ms)"
+        Text(
+            f"capacity {figures['capacity_rps']} req/s ({figures['capacity_users']} users, closed loop); "
+            f"knee {figures['knee_rps']} req/s (p99 <= {figures['p99_limit_ms']} ms)"
+        )
     )
     for point in figures["points"]:
         console.print(
-            f"{point['fraction']:>5.0%} offered {point['offered_rps']:>8} achieved {point['achieved_rps']:>8} "
-            f"p50 {point['p50_ms']:>8} p95 {point['p95_ms']:>8} p99 {point['p99_ms']:>8} ms "
-            f"errors {point['errors']} cpu {point['container_cpu_percent']} % {point['limited_by']}",
-            highlight=False,
+            Text(
+                f"{point['fraction']:>5.0%} offered {point['offered_rps']:>8} achieved {point['achieved_rps']:>8} "
+                f"p50 {point['p50_ms']:>8} p95 {point['p95_ms']:>8} p99 {point['p99_ms']:>8} ms "
+                f"errors {point['errors']} cpu {point['container_cpu_percent']} % {point['limited_by']}"
+            )
         )
     return EXIT_OK
 
 
 def _ab_parser(commands: Any) -> None:
     """The `ab` subcommand's options."""
-    ab = commands.add_parser(
-        "ab", help="same-run A/B of two images in ABBA rounds; exit 1 on regression, 2 on bad input"
+    ab = _command(
+        commands,
+        "ab",
+        "same-run A/B of two images in ABBA rounds",
+        "a judged figure is a regression (its interval lies above the threshold)",
+        extra=True,
     )
     baseline = ab.add_mutually_exclusive_group(required=True)
     baseline.add_argument("--baseline", metavar="IMAGE", help="baseline image (tag or id) on the engine")
@@ -210,7 +323,7 @@ def _ab_parser(commands: Any) -> None:
         "--candidate", metavar="IMAGE", help="candidate image (default: built from the working tree's context)"
     )
     ab.add_argument(
-        "--config", type=Path, metavar="FILE", help="harness TOML (default: ./pyproject.toml [tool.harness])"
+        _CONFIG_OPTION, type=Path, metavar="FILE", help="harness TOML (default: ./pyproject.toml [tool.harness])"
     )
     ab.add_argument(
         "--baseline-config",

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from container_harness.errors import ConfigError
+from container_harness.errors import ConfigError, ConfigNotFoundError
 from container_harness.specs import AUTO_PROCESSES, ImageSpec, LoadSpec, RunSpec
 
 
@@ -243,20 +243,18 @@ def _read_table(source: Path, required_table: bool) -> dict[str, Any]:
     try:
         data = tomllib.loads(source.read_text())
     except FileNotFoundError as exc:
-        raise ConfigError(
-            f"no harness configuration: {source} does not exist; pass --harness-config FILE or add a "
-            "[tool.harness] table to the rootdir's pyproject.toml"
+        raise ConfigNotFoundError(
+            f"no harness configuration: {source.resolve()} does not exist", looked_for=source.resolve()
         ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source} is not valid TOML: {exc}") from exc
+        raise ConfigError(
+            f"{source} is not valid TOML: {exc}", hint="fix the TOML syntax at the line and column named above"
+        ) from exc
     table = data.get("tool", {}).get("harness")
     if table is not None:
         return dict(table)
     if required_table:
-        raise ConfigError(
-            f"{source} has no [tool.harness] table; add one (at least `tag` and `run.port`) or pass "
-            "--harness-config FILE"
-        )
+        raise ConfigNotFoundError(f"{source.resolve()} has no [tool.harness] table", looked_for=source.resolve())
     return data
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from container_harness.exit_codes import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION
 from container_harness.gate.ab_stats import ExactResult, FigureResult, FigureSpec, Settings, judge, judge_exact
 
 Role = Literal["baseline", "candidate"]
 ROLES: tuple[Role, Role] = ("baseline", "candidate")
-EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 2
 METHOD = "paired Student-t interval on per-round log ratios (ABBA rounds)"
 
 # The judged figures, in report order; floors are each figure's resolution (see FigureSpec).

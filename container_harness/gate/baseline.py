@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rich.table import Table
+from rich.text import Text
 
 from container_harness.errors import GateInputError
 from container_harness.figures import format_figure, lookup
@@ -214,7 +215,10 @@ def load_tolerances(path: Path | None) -> list[Tolerance]:
     try:
         data = tomllib.loads(path.read_text())
     except OSError as exc:
-        raise GateInputError(f"cannot read tolerances file {path}: {exc.strerror or exc}") from exc
+        raise GateInputError(
+            f"cannot read tolerances file {path}: {exc.strerror or exc}",
+            hint=f"check the path ({path.resolve()}); without --tolerances the default tolerances apply",
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise GateInputError(f"tolerances file {path} is not valid TOML: {exc}") from exc
     return [*parse_tolerances(data, str(path)), *DEFAULT_TOLERANCES]
@@ -227,7 +231,8 @@ def gate_table(result: GateResult) -> Table:
     for column in ("baseline", "measured", "change", "tolerance", "ok"):
         table.add_column(column)
     for row, comparison in zip(_rows(result), result.comparisons, strict=True):
-        table.add_row(*row, style={"ok": None, "inconclusive": "yellow"}.get(comparison.verdict, "bold red"))
+        style = {"ok": None, "inconclusive": "yellow"}.get(comparison.verdict, "bold red")
+        table.add_row(*(Text(cell) for cell in row), style=style)  # Text: a `[` in a figure name is not markup
     return table
 
 

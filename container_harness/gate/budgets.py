@@ -65,7 +65,10 @@ def load_budgets(path: Path) -> list[Budget]:
     try:
         data = tomllib.loads(path.read_text())
     except FileNotFoundError as exc:
-        raise BudgetFileError(f"budgets file {path} does not exist") from exc
+        raise BudgetFileError(
+            f"budgets file {path} does not exist (looked for {path.resolve()})",
+            hint="create it ([[budget]] tables with name and max or min) or remove the `budgets` setting",
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise BudgetFileError(f"budgets file {path} is not valid TOML: {exc}") from exc
     return parse_budgets(data, source=str(path))

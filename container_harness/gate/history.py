@@ -12,6 +12,8 @@ from typing import Any
 from container_harness.errors import GateInputError
 from container_harness.gate.ab_stats import Better, Interval, Settings, Verdict, unpaired_interval, verdict_of
 
+_HISTORY_HINT = "each line is one JSON object with `figures`, as `container-harness ab --history` writes it"
+
 
 @dataclass(frozen=True)
 class Trend:
@@ -57,7 +59,10 @@ def read_history(path: Path) -> list[dict[str, Any]]:
     try:
         lines = path.read_text().splitlines()
     except OSError as exc:
-        raise GateInputError(f"cannot read the history {path}: {exc.strerror or exc}") from exc
+        raise GateInputError(
+            f"cannot read the history {path}: {exc.strerror or exc}",
+            hint=f"`container-harness ab --history PATH` writes it; check the path ({path.resolve()})",
+        ) from exc
     entries = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -65,9 +70,11 @@ def read_history(path: Path) -> list[dict[str, Any]]:
         try:
             entry = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise GateInputError(f"{path} line {number} is not JSON: {exc}") from exc
+            raise GateInputError(f"{path} line {number} is not JSON: {exc}", hint=_HISTORY_HINT) from exc
         if not isinstance(entry, dict) or not isinstance(entry.get("figures"), dict):
-            raise GateInputError(f"{path} line {number} is not a history entry (an object with `figures`)")
+            raise GateInputError(
+                f"{path} line {number} is not a history entry (an object with `figures`)", hint=_HISTORY_HINT
+            )
         entries.append(entry)
     return entries
 
@@ -75,7 +82,9 @@ def read_history(path: Path) -> list[dict[str, Any]]:
 def trends(entries: Sequence[Mapping[str, Any]], last: int, settings: Settings) -> list[Trend]:
     """Every judged figure of the history with the verdict of its last `last` runs against the `last` before."""
     if last < 2:
-        raise GateInputError(f"a step change needs at least 2 runs per window, got --last {last}")
+        raise GateInputError(
+            f"a step change needs at least 2 runs per window, got --last {last}", hint="pass --last 2 or more"
+        )
     names = list(dict.fromkeys(name for entry in entries for name in entry["figures"]))
     found = []
     for name in names:

@@ -66,7 +66,8 @@ class StatsSampler:
         raise_if_exited(self.container, self.doing)
         if self.error is not None:
             raise HarnessError(
-                f"the stats stream of {self.container.short_id} broke while {self.doing}: {self.error}"
+                f"the stats stream of {self.container.short_id} broke while {self.doing}: {self.error}",
+                hint=f"check the engine's stats API: `docker stats --no-stream {self.container.short_id}`",
             )
 
     @property

@@ -5,8 +5,6 @@ a client-bound throughput. The rounds and settings come from [tool.harness.ab] l
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from container_harness.config import HarnessConfig
@@ -16,19 +14,7 @@ from container_harness.jobs.ab import plan_of, run_ab
 from container_harness.ownership import EngineSession
 from container_harness.report.results import Results
 
-BASELINE_OPTION = "--harness-ab-baseline"
-ROUNDS_OPTION = "--harness-ab-rounds"
 AB_FIGURES = [spec.name for spec in FIGURES] + ["image.size_bytes", "image.layers"]
-
-
-def add_ab_options(group: Any) -> None:
-    """The A/B's command-line options, added to the plugin's option group (they set ab.baseline, ab.rounds)."""
-    group.addoption(
-        BASELINE_OPTION,
-        metavar="IMAGE",
-        help="compare the built image with this one in same-run ABBA rounds (one test per figure)",
-    )
-    group.addoption(ROUNDS_OPTION, type=int, metavar="N", help="A/B rounds (default: [tool.harness.ab] rounds)")
 
 
 @pytest.fixture(scope="session")

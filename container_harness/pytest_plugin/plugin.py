@@ -1,16 +1,19 @@
 """The pytest11 entry point: options, markers, hook specs, and the `HarnessSession` that does the work.
 
 Like pytest-xdist's plugin module it only declares and wires; the session object (session.py) holds the state
-and implements the hooks, and the fixtures live in fixtures.py.
+and implements the hooks, and the fixtures live in fixtures.py. Both are imported and registered only for a
+harness run (activation.py), so other pytest runs never load docker, testcontainers, pydantic or rich.
 """
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-import pytest
+from container_harness.pytest_plugin.activation import MARKER, is_active
 
-MARKER = "container"
+if TYPE_CHECKING:
+    import pytest
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -61,9 +64,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_false",
         help="leave the load check out; budgets on its figures are skipped",
     )
-    from container_harness.pytest_plugin.ab_checks import add_ab_options
-
-    add_ab_options(group)
+    group.addoption(
+        "--harness-ab-baseline",
+        metavar="IMAGE",
+        help="compare the built image with this one in same-run ABBA rounds (one test per figure)",
+    )
+    group.addoption("--harness-ab-rounds", type=int, metavar="N", help="A/B rounds (default: [tool.harness.ab] rounds)")
     parser.addini("harness_config", "TOML with the harness keys (default: [tool.harness] of pyproject.toml)")
     parser.addini("harness_report", "where report.json goes")
     parser.addini("harness_budgets", "budgets TOML")
@@ -73,11 +79,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the marker, the run's HarnessSession with its fixtures, and the job-summary writer on CI."""
+    """Register the marker; for a harness run also its HarnessSession, fixtures and the job-summary writer on CI."""
+    config.addinivalue_line("markers", f"{MARKER}: builds or runs container images (needs a Docker engine)")
+    if not is_active(config):
+        return
     from container_harness.pytest_plugin import ab_checks, fixtures, github_summary
     from container_harness.pytest_plugin.session import HarnessSession
 
-    config.addinivalue_line("markers", f"{MARKER}: builds or runs container images (needs a Docker engine)")
     config.pluginmanager.register(HarnessSession(config), fixtures.SESSION_PLUGIN)
     config.pluginmanager.register(fixtures, "container_harness_fixtures")
     config.pluginmanager.register(ab_checks, "container_harness_ab")

@@ -15,6 +15,7 @@ import platform
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,19 +23,19 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from _pytest.mark.expression import Expression  # pytest has no public way to evaluate a -m expression
 from rich.console import Console
 
 from container_harness.config import HarnessConfig, load_config
-from container_harness.errors import ContainerExitedError, HarnessError
+from container_harness.errors import ConfigNotFoundError, ContainerExitedError, HarnessError
 from container_harness.figures import lookup
 from container_harness.gate.budgets import Budget, load_budgets
 from container_harness.measure.contention import ContentionSampler, Window, window
 from container_harness.ownership import LABEL, EngineSession
 from container_harness.pytest_plugin import catalogue
+from container_harness.pytest_plugin.activation import config_file, has_configuration, requires_container_marker
 from container_harness.pytest_plugin.catalogue import Check
 from container_harness.pytest_plugin.collect import HarnessChecks, check_of
-from container_harness.pytest_plugin.plugin import MARKER
+from container_harness.pytest_plugin.notes import HarnessNote
 from container_harness.report import render
 from container_harness.report.commit import commit_sha
 from container_harness.report.results import Results
@@ -51,7 +52,7 @@ class HarnessSession:
 
     def __init__(self, config: pytest.Config) -> None:
         self.pytest_config = config
-        self.results = Results(on_record=self._announce_figure)
+        self.results = Results(on_record=self._announce_figure, on_note=_warn)
         self.started_at = datetime.now(UTC)
         self.started = time.monotonic()
         self.engine: EngineSession | None = None
@@ -70,9 +71,12 @@ class HarnessSession:
     def config(self) -> HarnessConfig:
         """The harness configuration, read on first use (runs without container tests never read it)."""
         if self._harness_config is None:
-            self._harness_config = load_config(
-                Path(self.pytest_config.rootpath), _config_file(self.pytest_config), _overrides(self.pytest_config)
-            )
+            try:
+                self._harness_config = load_config(
+                    Path(self.pytest_config.rootpath), config_file(self.pytest_config), _overrides(self.pytest_config)
+                )
+            except ConfigNotFoundError as exc:
+                raise exc.for_option("--harness-config") from exc
         return self._harness_config
 
     def budgets(self) -> list[Budget]:
@@ -154,7 +158,7 @@ class HarnessSession:
         options = self.pytest_config.option
         if options.harness or options.harness_checks:
             return True
-        return _requires_container_marker(options.markexpr) and _has_configuration(self.pytest_config)
+        return requires_container_marker(options.markexpr) and has_configuration(self.pytest_config)
 
     # -- running -------------------------------------------------------------------------------------
 
@@ -265,13 +269,16 @@ class HarnessSession:
                 "checks": [check.name for check in self.selection],
             }
         }
+        notes = list(self.results.notes)
         if self.contended:
             environment["contention"] = self._contention_report(figures)
+            # After the tests, so a note in the report only: a warning here would reach no test.
+            notes.append(self._contention_note(environment["contention"]["figures"]))
         hook = self.pytest_config.hook
         hook.pytest_harness_environment(config=self.pytest_config, environment=environment)
         report = render.build_report(figures, self.results.units(), self.results.budgets, environment)
-        if self.results.notes:
-            report["notes"] = list(self.results.notes)
+        if notes:
+            report["notes"] = notes
         hook.pytest_harness_update_report(config=self.pytest_config, report=report)
         return report
 
@@ -279,16 +286,17 @@ class HarnessSession:
         """Which checks measured on a busy engine, and the figures they recorded (the gate's inconclusive ones)."""
         contended = [check for check in self.selection if check.name in self.contended]
         names = [name for check in contended for name in check.records if lookup(figures, name) is not None]
-        share = self.config().contention_cpu_share
-        self.results.note(
-            f"other containers used over {share:.0%} of the engine's CPUs while {', '.join(self.contended)} "
-            f"measured: {len(names)} figures are marked contended (environment.contention)"
-        )
         return {
-            "threshold_share": share,
+            "threshold_share": self.config().contention_cpu_share,
             "checks": {name: seen.to_report() for name, seen in self.contended.items()},
             "figures": names,
         }
+
+    def _contention_note(self, names: list[str]) -> str:
+        return (
+            f"other containers used over {self.config().contention_cpu_share:.0%} of the engine's CPUs while "
+            f"{', '.join(self.contended)} measured: {len(names)} figures are marked contended (environment.contention)"
+        )
 
     def markdown(self, report: dict[str, Any]) -> str:
         """report.md's text: the report, with each figure's change against the configured baseline."""
@@ -303,6 +311,11 @@ class HarnessSession:
         if self.suite_property is not None:
             for name, value in render.junit_properties(report):
                 self.suite_property(name, value)
+
+
+def _warn(note: str) -> None:
+    """A note as a HarnessNote warning: pytest shows it with the test that made it, `-W error` fails that test."""
+    warnings.warn(HarnessNote(note), stacklevel=3)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -328,28 +341,8 @@ def _first_line(report: pytest.TestReport) -> str:
     return errors[0] if errors else (lines[0] if lines else "failed")
 
 
-def _requires_container_marker(markexpr: str) -> bool:
-    """Whether a `-m` expression selects tests marked `container` and only those."""
-    if not markexpr:
-        return False
-    expression = Expression.compile(markexpr)
-
-    def marked(*names: str) -> Callable[..., bool]:
-        return lambda name, /, **kwargs: name in names
-
-    return expression.evaluate(marked(MARKER)) and not expression.evaluate(marked())
-
-
 def _is_budget(item: pytest.Item) -> bool:
     return BUDGET_FIXTURE in getattr(item, "fixturenames", ())
-
-
-def _has_configuration(config: pytest.Config) -> bool:
-    """Whether the run has a harness configuration: --harness-config, the ini option, or [tool.harness]."""
-    if _config_file(config) is not None:
-        return True
-    pyproject = Path(config.rootpath) / "pyproject.toml"
-    return pyproject.is_file() and "[tool.harness" in pyproject.read_text()
 
 
 def _check_names(config: pytest.Config, harness: HarnessConfig) -> list[str] | None:
@@ -358,15 +351,6 @@ def _check_names(config: pytest.Config, harness: HarnessConfig) -> list[str] | N
     if option:
         return [name.strip() for name in option.split(",") if name.strip()]
     return harness.checks
-
-
-def _config_file(config: pytest.Config) -> Path | None:
-    """--harness-config, else the harness_config ini option (relative to the rootdir)."""
-    value = config.getoption("--harness-config") or config.getini("harness_config")
-    if not value:
-        return None
-    path = Path(value)
-    return path if path.is_absolute() else Path(config.rootpath) / path
 
 
 def _overrides(config: pytest.Config) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from container_harness.figures import format_figure
 from container_harness.report.panels import panel_grid
@@ -85,7 +86,7 @@ def ab_table(ab: Mapping[str, Any]) -> Table:
     for column in _COLUMNS:
         table.add_column(column, justify="left" if column in ("figure", "verdict") else "right")
     for row in ab_rows(ab, notes=False):
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))  # Text: a `[` in a figure name is not markup
     return table
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from container_harness.errors import ConfigError
 from container_harness.figures import format_figure, lookup
@@ -166,13 +167,14 @@ def render_rich_table(report: Mapping[str, Any]) -> list[Table]:
         table.add_column("limit", overflow="fold")
         table.add_column("result", no_wrap=True, min_width=len("result"))
         for name, measured, limit, verdict in budgets:
-            table.add_row(name, measured, limit, verdict, style=None if verdict == "ok" else "bold red")
+            cells = (Text(cell) for cell in (name, measured, limit, verdict))  # Text: a `[` in a value is not markup
+            table.add_row(*cells, style=None if verdict == "ok" else "bold red")
         tables.append(table)
     figures = Table(title="harness figures", title_justify="left")
     figures.add_column("figure", no_wrap=True)
     figures.add_column("value", overflow="fold")
     for name, value in summary_rows(report):
-        figures.add_row(name, value)
+        figures.add_row(Text(name), Text(value))
     tables.append(figures)
     return tables
 

@@ -12,8 +12,13 @@ from container_harness.gate.budgets import BudgetOutcome
 class Results:
     """Recorder shared by every check of a session; the report is rendered from it at the end."""
 
-    def __init__(self, on_record: Callable[[str, Any, str | None], None] | None = None) -> None:
+    def __init__(
+        self,
+        on_record: Callable[[str, Any, str | None], None] | None = None,
+        on_note: Callable[[str], None] | None = None,
+    ) -> None:
         self._on_record = on_record  # told of every figure as it is recorded (the pytest_harness_figure hook)
+        self._on_note = on_note  # told of every new note (the plugin issues it as a warning)
         self._figures: dict[str, Any] = {}
         self._units: dict[str, str] = {}
         self._recorded: list[tuple[str, Any]] = []
@@ -40,6 +45,8 @@ class Results:
         """Keep a note for the report and the summary (once, however often it is noted)."""
         if text not in self.notes:
             self.notes.append(text)
+            if self._on_note is not None:
+                self._on_note(text)
 
     def add_budget(self, outcome: BudgetOutcome) -> None:
         """Keep a budget's outcome for the report (a re-evaluated budget replaces the earlier outcome)."""

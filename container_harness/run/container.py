@@ -15,7 +15,7 @@ from docker.models.containers import Container
 from container_harness.errors import (
     ConfigError,
     ContainerExitedError,
-    HarnessError,
+    ImageError,
     ReadinessTimeoutError,
     format_tail,
 )
@@ -131,9 +131,10 @@ class RunningContainer:
             state = self.container.attrs["State"]
             health = state.get("Health")
             if health is None:
-                raise HarnessError(
+                raise ImageError(
                     f"container {self.container.short_id} of {self.image_ref} has no health check, so it can "
-                    f"never be {status}; add a HEALTHCHECK to the image"
+                    f"never be {status}",
+                    hint="add a HEALTHCHECK to the image, or leave the health checks out of `checks`",
                 )
             seen = health.get("Status", "none")
             if seen == status:
@@ -255,7 +256,10 @@ def _address(container: Container, port: int, reach: Reach, doing: str) -> tuple
     bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
     if not bindings:
         image = container.attrs["Config"]["Image"]
-        raise HarnessError(f"container {container.short_id} of {image} published no port {port}")
+        raise ImageError(
+            f"container {container.short_id} of {image} published no port {port}",
+            hint=f"check run.port ({port}) and run.network against how the image serves",
+        )
     return reach.address(container, port, int(bindings[0]["HostPort"]))
 
 

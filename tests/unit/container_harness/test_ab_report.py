@@ -10,10 +10,8 @@ from typing import Any
 import pytest
 
 from container_harness.errors import GateInputError
+from container_harness.exit_codes import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION
 from container_harness.gate.ab_result import (
-    EXIT_BAD_INPUT,
-    EXIT_OK,
-    EXIT_REGRESSION,
     AbRounds,
     ImageSide,
     RoundValues,

@@ -49,9 +49,11 @@ def test_a_figure_budgeted_twice_is_refused() -> None:
         parse_budgets({"budget": [{"name": "a.b", "max": 1}, {"name": "a.b", "max": 2}]})
 
 
-def test_missing_budgets_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(BudgetFileError, match=r"nope\.toml does not exist"):
+def test_missing_budgets_file_is_named_with_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(BudgetFileError, match=r"nope\.toml does not exist") as raised:
         load_budgets(tmp_path / "nope.toml")
+    assert raised.value.hint.startswith("create it ([[budget]] tables")
+    assert raised.value.hint.endswith("or remove the `budgets` setting")
 
 
 def test_maximum_within_budget_passes_and_shows_both_figures() -> None:

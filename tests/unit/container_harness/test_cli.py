@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from container_harness import __version__
+from container_harness.cli import LOAD_EXTRA
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -92,6 +97,12 @@ def test_unreadable_report_exits_2_with_a_message(
     assert message in run.stderr
 
 
+def test_a_missing_report_gets_a_hint_with_the_path_looked_for(report: Path, tmp_path: Path) -> None:
+    run = _harness("compare", "--baseline", report, tmp_path / "absent.json")
+    assert run.returncode == 2
+    assert f"hint: check the path ({tmp_path / 'absent.json'}); a harness run writes" in run.stderr
+
+
 def test_baseline_without_covered_figures_exits_2(report: Path, tmp_path: Path) -> None:
     empty = _write(tmp_path / "empty.json", {"load": {"users": 10}})
     run = _harness("compare", "--baseline", empty, report)
@@ -142,6 +153,8 @@ def test_trend_of_a_missing_history_exits_2(tmp_path: Path) -> None:
     run = _harness("trend", tmp_path / "absent.jsonl")
     assert run.returncode == 2
     assert "cannot read the history" in run.stderr
+    hint = f"hint: `container-harness ab --history PATH` writes it; check the path ({tmp_path / 'absent.jsonl'})"
+    assert hint in run.stderr
 
 
 @pytest.mark.parametrize(
@@ -157,3 +170,96 @@ def test_ab_usage_errors_exit_2(args: list[str]) -> None:
     run = _harness(*args)
     assert run.returncode == 2
     assert "error:" in run.stderr
+
+
+# Runs the command in a process whose imports of matplotlib and locust fail, as without the `load` extra.
+WITHOUT_LOAD_EXTRA = """
+import sys
+
+
+class WithoutLoadExtra:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("matplotlib", "locust"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, WithoutLoadExtra())
+from container_harness.cli import main
+
+sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize(
+    "args", [["ab", "--baseline", "api:1"], ["curve"], ["trend", "history.jsonl"]], ids=["ab", "curve", "trend"]
+)
+def test_a_command_without_the_load_extra_says_so_in_one_line_and_exits_3(args: list[str]) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", WITHOUT_LOAD_EXTRA, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"},
+    )
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert run.stderr.splitlines() == [
+        f"container-harness {args[0]}: `{args[0]}` needs the [load] extra (locust, matplotlib not installed): "
+        "pip install 'container-harness[load]' (from a file: pip install '<wheel or checkout>[load]')"
+    ]
+
+
+def test_the_load_extra_named_by_the_command_is_the_one_pyproject_declares() -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["load"]
+    assert sorted(re.split(r"[<>=!~; \[]", requirement)[0] for requirement in declared) == sorted(LOAD_EXTRA)
+
+
+def test_a_missing_config_file_exits_2_naming_the_path_and_the_commands_option(tmp_path: Path) -> None:
+    run = _harness("curve", "--config", tmp_path / "absent.toml")
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"no harness configuration: {tmp_path / 'absent.toml'} does not exist" in run.stderr
+    assert f"hint: create {tmp_path / 'absent.toml'} with a [tool.harness] table" in run.stderr
+    assert "or pass --config FILE" in run.stderr
+    assert "--harness-config" not in run.stderr
+
+
+def test_an_unexpected_error_exits_3_with_one_line_and_the_tracebacks_file(report: Path, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    run = _harness("compare", "--baseline", report, report, "--markdown", tmp_path / "a-file" / "gate.md")
+    assert run.returncode == 3, run.stdout + run.stderr
+    (line,) = run.stderr.splitlines()
+    assert line.startswith("container-harness compare: unexpected error: FileExistsError: ")
+    traceback_file = Path(line.rsplit("(traceback in ", 1)[1].rstrip(")"))
+    assert "Traceback (most recent call last)" in traceback_file.read_text()
+    traceback_file.unlink()
+
+
+def test_version_comes_from_the_package() -> None:
+    run = _harness("--version")
+    assert (run.returncode, run.stdout) == (0, f"container-harness {__version__}\n")
+
+
+def test_the_distributions_version_is_read_from_the_package() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in pyproject["project"]
+    assert pyproject["project"]["dynamic"] == ["version"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "container_harness.__version__"}
+
+
+@pytest.mark.parametrize(
+    ("command", "judges_regressions"),
+    [("compare", True), ("summary", False), ("curve", False), ("ab", True), ("trend", True)],
+)
+def test_every_commands_help_lists_its_exit_codes(command: str, judges_regressions: bool) -> None:
+    run = _harness(command, "--help")
+    assert run.returncode == 0
+    codes = [line.split()[0] for line in run.stdout.split("exit codes:\n", 1)[1].splitlines()]
+    assert codes == (["0", "1", "2", "3"] if judges_regressions else ["0", "2", "3"])
+
+
+def test_top_level_help_describes_the_tool_in_a_whole_sentence_and_lists_the_exit_codes() -> None:
+    run = _harness("--help")
+    assert "Gate, summarise, A/B and trend container images measured by the harness.\n" in run.stdout
+    assert "exit codes:\n  0  fine" in run.stdout

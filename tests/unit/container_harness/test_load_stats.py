@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy
 import pytest
 
-from container_harness.errors import HarnessError
+from container_harness.errors import LoadRunError
 from container_harness.load.latency import RawRequest, parse_raw_times, read_raw_times, summarize
 
 
@@ -63,18 +63,20 @@ def test_blank_lines_are_ignored_and_names_kept() -> None:
 
 
 def test_malformed_line_is_named() -> None:
-    with pytest.raises(HarnessError, match=r"times.tsv line 2 .*'1.0\\t/x'"):
+    with pytest.raises(LoadRunError, match=r"times.tsv line 2 .*'1.0\\t/x'"):
         parse_raw_times([_line(0.0, 1.0), "1.0\t/x\n"], source="times.tsv")
 
 
 def test_no_requests_is_an_error() -> None:
-    with pytest.raises(HarnessError, match="recorded no requests"):
+    with pytest.raises(LoadRunError, match="recorded no requests") as raised:
         summarize([], warmup_s=1.0)
+    assert "locustfile's host, tasks" in raised.value.hint
 
 
 def test_warmup_longer_than_the_run_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(HarnessError, match=r"no request started after the 30 s warm-up"):
+    with pytest.raises(LoadRunError, match=r"no request started after the 30 s warm-up") as raised:
         summarize(read_raw_times(_run(tmp_path)), warmup_s=30.0)
+    assert raised.value.hint == "raise load.duration_s or lower load.warmup_s"
 
 
 def test_each_endpoint_gets_exact_percentiles_of_its_own_requests() -> None:

@@ -258,3 +258,54 @@ def test_each_check_says_it_starts_unless_quiet(pytester: pytest.Pytester) -> No
     loud.stdout.fnmatch_lines(["container-harness: full_build (build)", "container-harness: image_size (inspect)"])
     quiet = pytester.runpytest("-p", "no:cacheprovider", "-q", "--harness-checks", "full_build,image_size")
     assert "container-harness: full_build" not in quiet.stdout.str()
+
+
+def test_a_missing_config_file_is_one_usage_error_naming_the_plugins_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=USER_TEST)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-m", "container", "--harness-config", "absent.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    missing = pytester.path / "absent.toml"
+    result.stderr.fnmatch_lines(
+        [f"*no harness configuration: {missing} does not exist*", "*or pass --harness-config FILE"]
+    )
+
+
+def test_a_run_in_a_project_without_harness_configuration_imports_no_engine_or_report_stack(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_light="""
+        import sys
+
+        def test_nothing_heavy_was_imported():
+            heavy = ("docker", "testcontainers", "pydantic", "rich", "container_harness.pytest_plugin.session")
+            assert [name for name in heavy if name in sys.modules] == []
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    _project(pytester)
+    assert pytester.runpytest_subprocess("-p", "no:cacheprovider", "test_light.py").ret == pytest.ExitCode.TESTS_FAILED
+
+
+NOTING_TEST = """
+import pytest
+
+
+@pytest.mark.container
+def test_user_check(harness_results):
+    harness_results.note("health probed every 1 s, not at the image's interval")
+    harness_results.note("health probed every 1 s, not at the image's interval")
+"""
+
+
+def test_a_note_is_also_a_pytest_warning_that_can_be_made_fatal(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", pyproject=PYPROJECT.format(extra=""))
+    pytester.makepyfile(test_user=NOTING_TEST)
+    result = pytester.runpytest("-p", "no:cacheprovider", "test_user.py")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*HarnessNote: health probed every 1 s, not at the image's interval"])
+    fatal = pytester.runpytest(
+        "-p", "no:cacheprovider", "-W", "error::container_harness.pytest_plugin.notes.HarnessNote", "test_user.py"
+    )
+    fatal.assert_outcomes(failed=1)

@@ -144,3 +144,11 @@ def test_markdown_gains_commit_endpoint_table_pictures_and_baseline_changes(repo
     assert "| `build.full_s` | 3.2 s | 2 s | +60.0 % |" in markdown
     assert "| `startup.ready_median_s` | 0.31 s | 0.31 s | +0.0 % |" in markdown
     assert "| `image.tag` | tiny:test |  |  |" in markdown
+
+
+def test_text_in_brackets_reaches_the_terminal_table_instead_of_being_read_as_markup() -> None:
+    report = build_report({"image": {"user": "[bold]app"}, "volume": {"target": "[tool.harness]"}}, {}, [], {})
+    buffer = io.StringIO()
+    Console(file=buffer, width=120).print(*render_rich_table(report))
+    assert "[bold]app" in buffer.getvalue()
+    assert "[tool.harness]" in buffer.getvalue()

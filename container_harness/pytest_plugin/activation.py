@@ -1,0 +1,53 @@
+"""Whether a pytest run is a harness run, decided from options and files alone, so that the plugin imports the
+engine, configuration and report stack (docker, testcontainers, pydantic, rich) only for runs that use it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import pytest
+
+MARKER = "container"
+
+
+def is_active(config: pytest.Config) -> bool:
+    """A harness option was given, `-m` selects container tests, or the project has a harness configuration."""
+    options = config.option
+    if options.harness or options.harness_checks or options.harness_ab_baseline:
+        return True
+    return requires_container_marker(options.markexpr) or has_configuration(config)
+
+
+def requires_container_marker(markexpr: str) -> bool:
+    """Whether a `-m` expression selects tests marked `container` and only those."""
+    if not markexpr:
+        return False
+    from _pytest.mark.expression import Expression  # pytest has no public way to evaluate a -m expression
+
+    expression = Expression.compile(markexpr)
+
+    def marked(*names: str) -> Callable[..., bool]:
+        return lambda name, /, **kwargs: name in names
+
+    return expression.evaluate(marked(MARKER)) and not expression.evaluate(marked())
+
+
+def has_configuration(config: pytest.Config) -> bool:
+    """Whether the run has a harness configuration: --harness-config, the ini option, or [tool.harness]."""
+    if config_file(config) is not None:
+        return True
+    pyproject = Path(config.rootpath) / "pyproject.toml"
+    return pyproject.is_file() and "[tool.harness" in pyproject.read_text()
+
+
+def config_file(config: pytest.Config) -> Path | None:
+    """--harness-config, else the harness_config ini option (relative to the rootdir)."""
+    value = config.getoption("--harness-config") or config.getini("harness_config")
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else Path(config.rootpath) / path
