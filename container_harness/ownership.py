@@ -35,7 +35,9 @@ Kind = Literal["container", "network", "volume", "image"]
 
 LABEL = "io.harness.session"
 OWNER_LABEL = "io.harness.owner"  # on a marker: host and pid of the run's process, to tell a dead run here
-OWNER_START_LABEL = "io.harness.owner-start"  # on a marker: when that process started, to tell a reused pid
+# On a marker: the owner's boot, pid namespace and start time, `<boot id>/<pid ns>/<start ticks>`, to tell a reused
+# pid, a reboot, and a run in a container that shares the host's name (--network host) but not its pids.
+OWNER_PROCESS_LABEL = "io.harness.owner-process"
 ORPHANS_LABEL = "io.harness.orphans"  # on a hand-over volume: the build-cache images a finished run left
 MARKER_PREFIX = "harness-session-"
 ORPHANS_PREFIX = "harness-orphans-"
@@ -137,8 +139,8 @@ class EngineSession:
         a later run can tell, from its owner, when it was killed before its clean-up."""
         if not self.keep:
             labels = {**self.labels(), OWNER_LABEL: f"{socket.gethostname()}:{os.getpid()}"}
-            started = _process_start(os.getpid())
-            labels |= {OWNER_START_LABEL: started} if started is not None else {}
+            process = _process_identity(os.getpid())
+            labels |= {OWNER_PROCESS_LABEL: process} if process is not None else {}
             self.client.volumes.create(name=f"{MARKER_PREFIX}{self.id}", labels=labels)
 
     def note_buildkit_build(self, started: float, ended: float) -> None:
@@ -359,28 +361,35 @@ def _prune_records(client: docker.DockerClient, windows: Sequence[tuple[float, f
 
 
 def _owner_gone(labels: dict[str, str]) -> bool:
-    """Whether a marker's run ran on this host and its process is gone (killed before it could clean up): no
-    process has its pid, or the one that has it started at another time (the pid was reused)."""
+    """Whether a marker's run provably ended without its clean-up: it ran on this host, in this pid namespace, and
+    no process has its pid, or the one that has it started at another time (the pid was reused); or the machine
+    has booted since. Another host's run, or one in another pid namespace, is never taken for gone."""
     host, _, pid = labels.get(OWNER_LABEL, "").rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
-        return False  # another host's run (or an older marker): only its age can tell
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    started = labels.get(OWNER_START_LABEL)
-    return started is not None and _process_start(int(pid)) not in (None, started)
+        return False  # another host's run: only its age can tell
+    recorded = labels.get(OWNER_PROCESS_LABEL)
+    if recorded is None:
+        return False  # a marker of an older harness: its pid alone proves nothing
+    boot, namespace, _ = recorded.split("/", 2)
+    here = _process_identity(os.getpid())
+    if here is None:
+        return False  # no /proc here: nothing to compare with
+    our_boot, our_namespace, _ = here.split("/", 2)
+    if boot != our_boot:
+        return True  # the machine has booted since: every process of then is gone
+    return namespace == our_namespace and _process_identity(int(pid)) != recorded
 
 
-def _process_start(pid: int) -> str | None:
-    """When a process started, in clock ticks since boot (/proc/PID/stat field 22); None where there is no /proc."""
+def _process_identity(pid: int) -> str | None:
+    """`<boot id>/<pid namespace>/<start ticks>` of a process as this process sees it; None when it does not
+    exist or there is no /proc (then no run is ever taken for gone)."""
     try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return stat.rsplit(")", 1)[1].split()[19]
+    return f"{boot}/{namespace}/{stat.rsplit(')', 1)[1].split()[19]}"
 
 
 def _is_image_id(ref: str) -> bool:
