@@ -308,7 +308,7 @@ def sweep_killed_runs(client: docker.DockerClient) -> dict[str, CleanupSummary]:
         with contextlib.suppress(CleanupError):  # what stays is swept by the next run
             dead._remove_marker(summary)
         swept[dead.id] = summary
-        _log.info(
+        _log.warning(
             "swept killed run %s: %d object(s) removed, %d not", dead.id, summary.removed(), len(summary.failures)
         )
     return swept
