@@ -144,7 +144,12 @@ def test_an_error_in_the_hot_path_gets_the_500_and_the_log_line_fastapi_gives(
 
     through_the_hot_path, through_fastapi = answer(JSON), answer(JSON_CHARSET)
 
-    logged_500 = (500, "application/json", b'{"detail":"internal server error"}', [f"unexpected RuntimeError on POST {PATH}"])
+    logged_500 = (
+        500,
+        "application/json",
+        b'{"detail":"internal server error"}',
+        [f"unexpected RuntimeError on POST {PATH}"],
+    )
     assert through_the_hot_path == through_fastapi == logged_500
 
 
