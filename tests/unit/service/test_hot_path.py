@@ -127,13 +127,14 @@ def test_the_real_app_leaves_every_other_request_to_fastapi(
 def test_an_error_in_the_hot_path_gets_the_500_and_the_log_line_fastapi_gives(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The hot path sits in front of FastAPI's ServerErrorMiddleware and exception handlers: its errors must not."""
+    """The hot path sits in front of FastAPI's ServerErrorMiddleware and exception handlers; its errors reach them."""
 
     def fail(raw: object) -> object:
         raise RuntimeError("the model failed")
 
     # The one stand-in of this module: a real model set does not fail on a valid request.
-    monkeypatch.setattr(client.app.state.serving.loaded.model_set.predictor, "predict", fail)  # type: ignore[attr-defined]
+    predictor = client.app.state.serving.loaded.model_set.predictor  # type: ignore[attr-defined]
+    monkeypatch.setattr(predictor, "predict", fail)
     caplog.set_level(logging.ERROR, logger="service.app")
 
     def answer(headers: dict[str, str]) -> tuple[int, str, bytes, list[str]]:

@@ -36,9 +36,18 @@ MLFLOW_EXECUTABLE = Path(sys.prefix) / "mlflow-server" / "bin" / "mlflow"
 
 
 def _free_port() -> int:
+    """A port for an MLflow server to bind itself: `mlflow server` takes no socket, so a short race remains."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A port the kernel picked, held bound but not listening: connections are refused and no one else takes it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
 
 
 class MlflowServer:
@@ -243,8 +252,8 @@ def test_recording_waits_for_a_server_that_starts_late_and_makes_one_run(
         server.stop()
 
 
-def test_unreachable_server_gives_up_with_one_line_after_its_attempts(loaded: LoadedModel) -> None:
-    client = MlflowRestClient(f"http://127.0.0.1:{_free_port()}", timeout_s=0.5)
+def test_unreachable_server_gives_up_with_one_line_after_its_attempts(loaded: LoadedModel, refused_port: int) -> None:
+    client = MlflowRestClient(f"http://127.0.0.1:{refused_port}", timeout_s=0.5)
     slept: list[float] = []
     outcome = record_with_retries(client, Recording(model_record(loaded)), (0.05, 0.05), slept.append)
     assert slept == [0.0, 0.05, 0.05]
@@ -287,20 +296,20 @@ def test_server_serves_at_once_while_mlflow_hangs(start_server: Callable[..., Se
         connection.close()
 
 
-def test_no_valid_model_records_nothing_and_leaves_the_reason_to_the_workers(tmp_path: Path) -> None:
+def test_no_valid_model_records_nothing_and_leaves_the_reason_to_the_workers(tmp_path: Path, refused_port: int) -> None:
     settings = Settings(
         embedded_model_path=tmp_path / "empty",
         external_model_path=tmp_path / "absent",
-        mlflow_tracking_uri=f"http://127.0.0.1:{_free_port()}",
+        mlflow_tracking_uri=f"http://127.0.0.1:{refused_port}",
     )
     assert not record_served_model(settings)
 
 
 def test_outcome_line_names_no_credentials(
-    models_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    models_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, refused_port: int
 ) -> None:
     caplog.set_level(logging.INFO, logger="service.tracking")
-    uri = f"http://user:secret@127.0.0.1:{_free_port()}"
+    uri = f"http://user:secret@127.0.0.1:{refused_port}"
     assert not record_served_model(_settings(models_dir, tmp_path, uri), delays_s=(), timeout_s=0.5)
     lines = [r.getMessage() for r in caplog.records if r.name == "service.tracking"]
     assert len(lines) == 1
