@@ -1,4 +1,4 @@
-"""service/tracking.py against a real MLflow tracking server run from the venv (extra `tracking`)."""
+"""service/tracking.py against a real MLflow tracking server, run from a venv of its own (.venv/mlflow-server)."""
 
 from __future__ import annotations
 
