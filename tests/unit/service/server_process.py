@@ -19,13 +19,17 @@ class Server:
     """`python -m service.serve` (the image's command) as a subprocess in the repository root."""
 
     def __init__(self, repo_root: Path, env: dict[str, str], log: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        full_env = {**os.environ, "PORT": str(self.port), "WEB_CONCURRENCY": "2", **env}
-        with log.open("wb") as out:
-            command = [sys.executable, *COMMAND]
-            self.process = subprocess.Popen(command, cwd=repo_root, env=full_env, stdout=out, stderr=out)
+        full_env = {**os.environ, "WEB_CONCURRENCY": "2", **env}
+        # The port comes from the kernel and stays bound: gunicorn serves on the inherited listening socket
+        # (`--bind fd://N` overrides the bind gunicorn_conf.py makes of PORT), so no other process can take it.
+        with socket.create_server(("127.0.0.1", 0)) as listener, log.open("wb") as out:
+            self.port = int(listener.getsockname()[1])
+            command = [sys.executable, *COMMAND[:-1], "--bind", f"fd://{listener.fileno()}", COMMAND[-1]]
+            self.process = subprocess.Popen(
+                command, cwd=repo_root, env=full_env, stdout=out, stderr=out, pass_fds=(listener.fileno(),)
+            )
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def wait_exit(self, timeout_s: float = 60) -> int:
         """The exit status, failing the test when the server is still running after `timeout_s`."""
@@ -53,8 +57,3 @@ class Server:
             self.process.terminate()
             self.process.wait(timeout=15)
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

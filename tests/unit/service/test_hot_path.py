@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.app import create_app
 from service.hot_path import Answer, HotPath
@@ -21,11 +22,42 @@ ANSWER = b'{"answered": "by the hot path"}'
 BODY = json.dumps(EXAMPLE).encode()
 
 
+JSON = {"content-type": "application/json"}
+# A charset parameter is a content type the hot path leaves to FastAPI's route.
+JSON_CHARSET = {"content-type": "application/json; charset=utf-8"}
+
+
+class ReachedFastAPI:
+    """ASGI middleware added through FastAPI's public add_middleware: records each request FastAPI's stack got."""
+
+    def __init__(self, app: ASGIApp, reached: list[str]) -> None:
+        self.app = app
+        self._reached = reached
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self._reached.append(f"{scope['method']} {scope['path']}")
+        await self.app(scope, receive, send)
+
+
 @pytest.fixture(scope="module")
-def client(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """The real app on the embedded models."""
-    settings = Settings(embedded_model_path=models_dir, external_model_path=tmp_path_factory.mktemp("none"))
-    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+def reached_fastapi() -> list[str]:
+    """The requests that reached FastAPI's stack in `client`, `METHOD path` each; a test clears it first."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def settings(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The embedded models; the external mount point does not exist."""
+    return Settings(embedded_model_path=models_dir, external_model_path=tmp_path_factory.mktemp("none"))
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, reached_fastapi: list[str]) -> Iterator[TestClient]:
+    """The real app on the embedded models, recording which requests reached FastAPI's stack."""
+    app = create_app(settings)
+    app.add_middleware(ReachedFastAPI, reached=reached_fastapi)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
 
@@ -33,16 +65,93 @@ def test_the_app_puts_the_hot_path_in_front_of_fastapi(client: TestClient) -> No
     assert isinstance(client.app.build_middleware_stack(), HotPath)  # type: ignore[attr-defined]
 
 
-def test_the_hot_path_answers_byte_for_byte_what_the_fastapi_route_answers(client: TestClient) -> None:
-    # A charset parameter is a content type the hot path leaves to FastAPI's route.
+def test_the_hot_path_answers_byte_for_byte_what_the_fastapi_route_answers(
+    client: TestClient, reached_fastapi: list[str]
+) -> None:
     for request in varied_requests(40):
         body = json.dumps(request)
-        hot = client.post(PATH, content=body, headers={"content-type": "application/json"})
-        routed = client.post(PATH, content=body, headers={"content-type": "application/json; charset=utf-8"})
+        reached_fastapi.clear()
+        hot = client.post(PATH, content=body, headers=JSON)
+        assert reached_fastapi == [], "the hot path should have answered"
+        routed = client.post(PATH, content=body, headers=JSON_CHARSET)
+        assert reached_fastapi == [f"POST {PATH}"], "FastAPI's route should have answered"
 
         assert (hot.status_code, hot.content) == (routed.status_code, routed.content)
         assert hot.headers["content-type"] == routed.headers["content-type"] == "application/json"
         assert hot.json()["predicted_usage_kwh"] > 0
+
+
+def test_the_real_app_answers_a_valid_prediction_in_front_of_fastapi(
+    client: TestClient, reached_fastapi: list[str]
+) -> None:
+    reached_fastapi.clear()
+
+    response = client.post(PATH, content=BODY, headers=JSON)
+
+    assert response.status_code == 200
+    assert response.json()["predicted_usage_kwh"] > 0
+    assert reached_fastapi == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content", "headers", "status"),
+    [
+        ("POST", PATH, json.dumps({**EXAMPLE, "nsm": 86400}), JSON, 422),
+        ("POST", PATH, BODY[:-1], JSON, 422),
+        ("POST", PATH, BODY, {"content-type": "text/plain"}, 422),
+        ("POST", PATH, BODY, JSON_CHARSET, 200),
+        ("POST", PATH, BODY[:-1] + b" " * Settings().max_body_bytes + b"}", JSON, 413),
+        ("POST", "/predict_onnx/batch", json.dumps({"predictions": [EXAMPLE]}), JSON, 200),
+        ("GET", "/health", None, {}, 200),
+        ("GET", PATH, None, {}, 405),
+    ],
+    ids=["invalid", "not-json", "text-plain", "charset", "over-the-limit", "batch", "health", "get"],
+)
+def test_the_real_app_leaves_every_other_request_to_fastapi(
+    client: TestClient,
+    reached_fastapi: list[str],
+    method: str,
+    path: str,
+    content: str | bytes | None,
+    headers: dict[str, str],
+    status: int,
+) -> None:
+    reached_fastapi.clear()
+
+    response = client.request(method, path, content=content, headers=headers)
+
+    assert response.status_code == status
+    assert reached_fastapi == [f"{method} {path}"]
+
+
+def test_an_error_in_the_hot_path_gets_the_500_and_the_log_line_fastapi_gives(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The hot path sits in front of FastAPI's ServerErrorMiddleware and exception handlers; its errors reach them."""
+
+    def fail(raw: object) -> object:
+        raise RuntimeError("the model failed")
+
+    # The one stand-in of this module: a real model set does not fail on a valid request.
+    predictor = client.app.state.serving.loaded.model_set.predictor  # type: ignore[attr-defined]
+    monkeypatch.setattr(predictor, "predict", fail)
+    caplog.set_level(logging.ERROR, logger="service.app")
+
+    def answer(headers: dict[str, str]) -> tuple[int, str, bytes, list[str]]:
+        caplog.clear()
+        response = client.post(PATH, content=BODY, headers=headers)
+        lines = [record.getMessage() for record in caplog.records if record.name == "service.app"]
+        return response.status_code, response.headers["content-type"], response.content, lines
+
+    through_the_hot_path, through_fastapi = answer(JSON), answer(JSON_CHARSET)
+
+    logged_500 = (
+        500,
+        "application/json",
+        b'{"detail":"internal server error"}',
+        [f"unexpected RuntimeError on POST {PATH}"],
+    )
+    assert through_the_hot_path == through_fastapi == logged_500
 
 
 class Inner:

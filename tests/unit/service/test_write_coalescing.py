@@ -1,10 +1,25 @@
-"""CoalescingTransport: the writes of one loop iteration leave as one, in order, and none is lost on close."""
+"""CoalescingTransport: the writes of one loop iteration leave as one, in order, and none is lost on close; the
+worker's uvicorn configuration serving the real app sends each response with one socket send."""
 
 from __future__ import annotations
 
 import asyncio
+import http.client
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
+import uvicorn
+
+from service.app import create_app
+from service.settings import Settings
+from service.worker import AnsweringUvicornWorker
 from service.write_coalescing import WRITE_NOW_BYTES, CoalescingTransport
+from tests.example_request import EXAMPLE
 
 
 class Recording(asyncio.Transport):
@@ -89,3 +104,72 @@ def test_everything_else_is_the_wrapped_transport() -> None:
     inner = Recording()
 
     assert CoalescingTransport(inner).get_extra_info("sockname") == ("127.0.0.1", 8000)
+
+
+@dataclass
+class SendsTo:
+    """How many socket sends the server made from its port (its side of its connections)."""
+
+    port: int
+    count: int = 0
+
+
+@pytest.fixture
+def server_sends(models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SendsTo]:
+    """uvicorn with the worker's own settings (CONFIG_KWARGS) serving the real app, its socket sends counted.
+
+    The listening socket is bound to a port the kernel picks and stays open, so no other process can take it;
+    clients may connect at once, the kernel queues them until the server accepts.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+    sends = SendsTo(listener.getsockname()[1])
+    real_send = socket.socket.send
+
+    def counted_send(sock: socket.socket, data: bytes, *flags: int) -> int:
+        if sock.getsockname()[1] == sends.port:
+            sends.count += 1
+        return real_send(sock, data, *flags)
+
+    # asyncio's socket transport sends with socket.send; the test's client (http.client) uses sendall.
+    monkeypatch.setattr(socket.socket, "send", counted_send)
+    settings = Settings(embedded_model_path=models_dir, external_model_path=tmp_path / "absent")
+    config = uvicorn.Config(create_app(settings), log_config=None, **AnsweringUvicornWorker.CONFIG_KWARGS)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=asyncio.run, args=(server.serve(sockets=[listener]),))
+    thread.start()
+    try:
+        yield sends
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    assert not thread.is_alive(), "the server did not stop"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("POST", "/predict_onnx", EXAMPLE, 200),
+        ("POST", "/predict_onnx", {**EXAMPLE, "nsm": 86400}, 422),
+        ("POST", "/predict_onnx/batch", {"predictions": [EXAMPLE] * 100}, 200),
+        ("GET", "/health", None, 200),
+    ],
+    ids=["hot-path", "invalid", "batch", "health"],
+)
+def test_the_live_protocol_sends_each_response_in_one_send(
+    server_sends: SendsTo, method: str, path: str, body: object, status: int
+) -> None:
+    # Generous: the first request waits for the lifespan to load the models; the timeout only bounds a hang.
+    connection = http.client.HTTPConnection("127.0.0.1", server_sends.port, timeout=60)
+    content = None if body is None else json.dumps(body).encode()
+    headers = {} if body is None else {"content-type": "application/json"}
+    try:
+        for _ in range(3):  # one keep-alive connection
+            before = server_sends.count
+            connection.request(method, path, body=content, headers=headers)
+            response = connection.getresponse()
+            response.read()  # all of it arrived, so every send of this response has been made
+
+            assert response.status == status
+            assert server_sends.count - before == 1
+    finally:
+        connection.close()
