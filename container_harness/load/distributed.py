@@ -110,8 +110,49 @@ class _Processes:
                 process.kill()
         self.poll(block=True)
 
+    def worker_exit_codes(self) -> dict[str, int]:
+        """The exit codes of the workers that have ended (the master left out)."""
+        return {id_: code for id_, (code, _) in self.ended.items() if id_ != "master"}
+
     def figures(self, id_: str) -> GeneratorProcess:
         return GeneratorProcess(id_, self.popen[id_].pid, self.cpusets[id_], self.ended[id_][1], self.logs[id_])
+
+
+@dataclass(frozen=True)
+class _WorkerIds:
+    """A run's worker ids by where they run: local processes (w1 …), containers on the engine (c1 …), other hosts."""
+
+    local: list[str]
+    containers: list[str]
+    remote: list[str]
+
+    @classmethod
+    def of(cls, spec: LoadSpec) -> _WorkerIds:
+        """The ids spec asks for, numbered from 1 per kind."""
+        return cls(
+            [f"w{index + 1}" for index in range(spec.local_workers)],
+            [f"c{index + 1}" for index in range(spec.workers)],
+            list(spec.remote_workers),
+        )
+
+    @property
+    def started_here(self) -> list[str]:
+        """The workers this run starts and waits for (local and container ones)."""
+        return self.local + self.containers
+
+    @property
+    def everyone(self) -> list[str]:
+        """Every worker the master expects, remote ones included."""
+        return self.local + self.containers + self.remote
+
+
+@dataclass(frozen=True)
+class _OnEngine:
+    """What worker containers need: the address the master binds for them, their image, their manager."""
+
+    bind: str
+    image: str
+    containers: ContainerWorkers
 
 
 def run_distributed(
@@ -128,88 +169,131 @@ def run_distributed(
     other hosts (writing into raw_times through a shared mount); raises LoadRunError naming a worker
     that never joined the master within spec.join_timeout_s or died mid-run. Every process is ended and reaped,
     every container removed, before it returns."""
-    local_ids = [f"w{index + 1}" for index in range(spec.local_workers)]
-    container_ids = [f"c{index + 1}" for index in range(spec.workers)]
-    remote_ids = list(spec.remote_workers)
-    bind = spec.master_bind or "127.0.0.1"
-    containers = None
-    if container_ids:
-        if engine is None:
-            raise LoadRunError("load.workers starts workers on the engine: run_load needs the engine session")
-        if urlsplit(host).hostname in _LOOPBACK:
-            raise LoadRunError(
-                f"worker containers cannot reach the service at {host} (a loopback address of this host)",
-                hint="set run.host to the engine's bridge gateway (docker network inspect bridge), e.g. 172.17.0.1",
-            )
-        bind = spec.master_bind or bridge_gateway(engine)
-        image = worker_image(engine, spec.worker_wheels, spec.worker_base_provider)
-        containers = ContainerWorkers(engine)
-    port = spec.master_port or free_port(bind)
-    master = [
-        *locust_base(spec),
-        "--master",
-        "--master-bind-host",
-        bind,
-        "--master-bind-port",
-        str(port),
-        "--expect-workers",
-        str(len(local_ids) + len(container_ids) + len(remote_ids)),
-        "--expect-workers-max-wait",
-        str(spec.join_timeout_s),
-        *headless_options(spec, host, reports_dir),
-        *spec.user_classes,
-    ]
-    worker = [*locust_base(spec), "--worker", "--master-host", bind, "--master-port", str(port)]
-    worker += list(spec.user_classes)
+    ids = _WorkerIds.of(spec)
+    on_engine = _on_engine(spec, host, engine) if ids.containers else None
+    containers = on_engine.containers if on_engine is not None else None
+    bind = on_engine.bind if on_engine is not None else spec.master_bind or "127.0.0.1"
+    address = (bind, spec.master_port or free_port(bind))
+    master = _master_command(spec, host, reports_dir, address, len(ids.everyone))
     processes = _Processes()
     timeout_s = spec.join_timeout_s + spec.run_time_s + 60.0
     started = time.monotonic()
     try:
         processes.start("master", pinned(master, spec.cpuset), env, out_dir / "locust.log", spec.cpuset)
-        for id_, cpuset in zip(local_ids, worker_cpusets(spec.cpuset, len(local_ids)), strict=True):
-            worker_env = {**env, WORKER_ID_ENV: id_}
-            processes.start(id_, pinned(worker, cpuset), worker_env, out_dir / f"locust-{id_}.log", cpuset)
-        if containers is not None:
+        _start_local_workers(processes, _worker_command(spec, address), ids.local, spec.cpuset, env, out_dir)
+        if on_engine is not None:
             container_env = {**spec.env, **{k: v for k, v in env.items() if k == PACED_RATE_ENV}}
-            containers.start(container_ids, image, (bind, port), spec.locustfile, raw_times, container_env)
-        polled = 0.0
-        while "master" not in processes.ended:
-            processes.poll()
-            ended = {id_: code for id_, (code, _) in processes.ended.items() if id_ != "master"}
-            if containers is not None and time.monotonic() - polled > _CONTAINER_POLL_S:
-                ended.update(containers.exit_codes())
-                polled = time.monotonic()
-            died = [id_ for id_, code in ended.items() if code != 0]
-            if died:
-                raise _died(died, processes, containers)
-            if time.monotonic() - started > timeout_s:
-                raise LoadRunError(
-                    f"the Locust master did not finish within {timeout_s:.0f} s; its log: {processes.logs['master']}"
-                )
-            time.sleep(_POLL_S)
+            on_engine.containers.start(
+                ids.containers, on_engine.image, address, spec.locustfile, raw_times, container_env
+            )
+        _await_master(processes, containers, started, timeout_s)
         elapsed_s = time.monotonic() - started
-        everyone = local_ids + container_ids + remote_ids
-        missing = [id_ for id_ in everyone if not (raw_times / f"{JOINED_PREFIX}{id_}").exists()]
-        if missing:
-            raise _never_joined(missing, processes, containers, spec.join_timeout_s)
-        ended = _wait_for_workers(processes, containers, len(local_ids) + len(container_ids))
-        died = [id_ for id_ in local_ids + container_ids if ended.get(id_) != 0]
-        if died:
-            raise _died(died, processes, containers)
+        _check_workers(ids, raw_times, processes, containers, spec.join_timeout_s)
     finally:
         processes.kill_all()
         if containers is not None:
             containers.remove()
     elsewhere = tuple(
         GeneratorProcess(id_, 0, None, _reported_cpu_s(raw_times, id_), out_dir / f"locust-{id_}.log")
-        for id_ in container_ids + remote_ids
+        for id_ in ids.containers + ids.remote
     )
     return DistributedRun(
         returncode=processes.ended["master"][0],
         master=processes.figures("master"),
-        workers=tuple(processes.figures(id_) for id_ in local_ids) + elsewhere,
+        workers=tuple(processes.figures(id_) for id_ in ids.local) + elsewhere,
         elapsed_s=elapsed_s,
     )
+
+
+def _on_engine(spec: LoadSpec, host: str, engine: EngineSession | None) -> _OnEngine:
+    """Ready the worker containers: the bridge address, the workers' image (built through the cache), a manager;
+    LoadRunError when there is no engine session or the service is on a loopback address they cannot reach."""
+    if engine is None:
+        raise LoadRunError("load.workers starts workers on the engine: run_load needs the engine session")
+    if urlsplit(host).hostname in _LOOPBACK:
+        raise LoadRunError(
+            f"worker containers cannot reach the service at {host} (a loopback address of this host)",
+            hint="set run.host to the engine's bridge gateway (docker network inspect bridge), e.g. 172.17.0.1",
+        )
+    return _OnEngine(
+        bind=spec.master_bind or bridge_gateway(engine),
+        image=worker_image(engine, spec.worker_wheels, spec.worker_base_provider),
+        containers=ContainerWorkers(engine),
+    )
+
+
+def _master_command(
+    spec: LoadSpec, host: str, reports_dir: Path | None, address: tuple[str, int], expected: int
+) -> list[str]:
+    """The headless master's command: it binds address and waits for `expected` workers."""
+    return [
+        *locust_base(spec),
+        "--master",
+        "--master-bind-host",
+        address[0],
+        "--master-bind-port",
+        str(address[1]),
+        "--expect-workers",
+        str(expected),
+        "--expect-workers-max-wait",
+        str(spec.join_timeout_s),
+        *headless_options(spec, host, reports_dir),
+        *spec.user_classes,
+    ]
+
+
+def _worker_command(spec: LoadSpec, address: tuple[str, int]) -> list[str]:
+    """A worker's command: it joins the master at address."""
+    return [
+        *locust_base(spec),
+        "--worker",
+        "--master-host",
+        address[0],
+        "--master-port",
+        str(address[1]),
+        *spec.user_classes,
+    ]
+
+
+def _start_local_workers(
+    processes: _Processes, command: list[str], ids: list[str], cpuset: str | None, env: dict[str, str], out_dir: Path
+) -> None:
+    """Start each local worker pinned to its CPU (worker_cpusets), with its id in its environment and its own log."""
+    for id_, worker_cpuset in zip(ids, worker_cpusets(cpuset, len(ids)), strict=True):
+        worker_env = {**env, WORKER_ID_ENV: id_}
+        processes.start(id_, pinned(command, worker_cpuset), worker_env, out_dir / f"locust-{id_}.log", worker_cpuset)
+
+
+def _await_master(processes: _Processes, containers: ContainerWorkers | None, started: float, timeout_s: float) -> None:
+    """Poll until the master ends; LoadRunError when a worker dies first or the master runs timeout_s past started."""
+    polled = 0.0
+    while "master" not in processes.ended:
+        processes.poll()
+        ended = processes.worker_exit_codes()
+        if containers is not None and time.monotonic() - polled > _CONTAINER_POLL_S:
+            ended.update(containers.exit_codes())
+            polled = time.monotonic()
+        died = [id_ for id_, code in ended.items() if code != 0]
+        if died:
+            raise _died(died, processes, containers)
+        if time.monotonic() - started > timeout_s:
+            raise LoadRunError(
+                f"the Locust master did not finish within {timeout_s:.0f} s; its log: {processes.logs['master']}"
+            )
+        time.sleep(_POLL_S)
+
+
+def _check_workers(
+    ids: _WorkerIds, raw_times: Path, processes: _Processes, containers: ContainerWorkers | None, join_timeout_s: int
+) -> None:
+    """After the master ended: LoadRunError when a worker never joined it, or did not quit cleanly within _QUIT_S."""
+    missing = [id_ for id_ in ids.everyone if not (raw_times / f"{JOINED_PREFIX}{id_}").exists()]
+    if missing:
+        raise _never_joined(missing, processes, containers, join_timeout_s)
+    ended = _wait_for_workers(processes, containers, len(ids.started_here))
+    died = [id_ for id_ in ids.started_here if ended.get(id_) != 0]
+    if died:
+        raise _died(died, processes, containers)
 
 
 def _wait_for_workers(processes: _Processes, containers: ContainerWorkers | None, count: int) -> dict[str, int]:
@@ -217,7 +301,7 @@ def _wait_for_workers(processes: _Processes, containers: ContainerWorkers | None
     quit_by = time.monotonic() + _QUIT_S
     while True:
         processes.poll()
-        ended = {id_: code for id_, (code, _) in processes.ended.items() if id_ != "master"}
+        ended = processes.worker_exit_codes()
         if containers is not None:
             ended.update(containers.exit_codes())
         if len(ended) == count or time.monotonic() > quit_by:
