@@ -41,30 +41,21 @@ class _Vertex:
             return 0.0
         return round((self.completed if self.completed is not None else end) - self.started, 4)
 
+    def update(self, raw: dict[str, Any]) -> None:
+        """Take what a re-sent vertex says; a field it leaves out keeps its earlier value, a cache hit stays."""
+        self.started = rfc3339_seconds(raw["started"]) if raw.get("started") else self.started
+        self.completed = rfc3339_seconds(raw["completed"]) if raw.get("completed") else self.completed
+        self.cached = self.cached or bool(raw.get("cached"))
+        self.error = str(raw["error"]) if raw.get("error") else self.error
+
 
 def parse_rawjson(text: str, stage_order: Sequence[str] = ()) -> BuildLog:
     """Parse the whole rawjson output of one build; steps are numbered by stage (stage_order, else as first
     seen) and their index within it, so a step keeps its number from one build to the next.
     """
     objects, plain = split_stream(text)
-    vertexes: dict[str, _Vertex] = {}
-    image_id: str | None = None
-    end = 0.0
-    for message in objects:
-        for raw in message.get("vertexes") or []:
-            vertex = vertexes.setdefault(raw["digest"], _Vertex(name=str(raw.get("name", ""))))
-            vertex.started = rfc3339_seconds(raw.get("started")) if raw.get("started") else vertex.started
-            vertex.completed = rfc3339_seconds(raw.get("completed")) if raw.get("completed") else vertex.completed
-            vertex.cached = vertex.cached or bool(raw.get("cached"))
-            vertex.error = str(raw["error"]) if raw.get("error") else vertex.error
-            end = max(end, vertex.started or 0.0, vertex.completed or 0.0)
-        for status in message.get("statuses") or []:
-            found = _IMAGE_ID.match(str(status.get("id", "")))
-            image_id = found["id"] if found else image_id
-        for entry in message.get("logs") or []:
-            vertex = vertexes.setdefault(entry["vertex"], _Vertex(name=""))
-            vertex.log += base64.b64decode(entry.get("data", "")).decode(errors="replace").splitlines()
-
+    vertexes, end = _vertexes(objects)
+    image_id = _image_id(objects)
     failing = next((vertex for vertex in vertexes.values() if vertex.error), None)
     error = failing.error if failing else next((line for line in plain if line.startswith("ERROR")), None)
     return BuildLog(
@@ -76,6 +67,31 @@ def parse_rawjson(text: str, stage_order: Sequence[str] = ()) -> BuildLog:
         exporter_s=_phase(vertexes.values(), end, lambda name: name.startswith(_EXPORTER)),
         context_transfer_s=_phase(vertexes.values(), end, lambda name: name == _CONTEXT),
     )
+
+
+def _vertexes(objects: Sequence[dict[str, Any]]) -> tuple[dict[str, _Vertex], float]:
+    """Every vertex by digest with its times, cache hit, error and log lines; and the stream's last time seen."""
+    vertexes: dict[str, _Vertex] = {}
+    end = 0.0
+    for message in objects:
+        for raw in message.get("vertexes") or []:
+            vertex = vertexes.setdefault(raw["digest"], _Vertex(name=str(raw.get("name", ""))))
+            vertex.update(raw)
+            end = max(end, vertex.started or 0.0, vertex.completed or 0.0)
+        for entry in message.get("logs") or []:
+            vertex = vertexes.setdefault(entry["vertex"], _Vertex(name=""))
+            vertex.log += base64.b64decode(entry.get("data", "")).decode(errors="replace").splitlines()
+    return vertexes, end
+
+
+def _image_id(objects: Sequence[dict[str, Any]]) -> str | None:
+    """The id of the image written, from the exporter's last `writing image sha256:...` status (None without)."""
+    image_id: str | None = None
+    for message in objects:
+        for status in message.get("statuses") or []:
+            found = _IMAGE_ID.match(str(status.get("id", "")))
+            image_id = found["id"] if found else image_id
+    return image_id
 
 
 def split_stream(text: str) -> tuple[list[dict[str, Any]], list[str]]:
