@@ -1,0 +1,68 @@
+"""BuildTimings' report from builds parsed out of rawjson streams captured from the real engine."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from container_harness.build.buildkit import BuildxInfo
+from container_harness.build.buildkit_log import parse_rawjson
+from container_harness.build.timer import BuildKind, BuildRun, BuildTimings
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def _run(kind: BuildKind, payload: str, seconds: float) -> BuildRun:
+    log = parse_rawjson((PAYLOADS / f"buildkit_{payload}.txt").read_text())
+    return BuildRun(kind=kind, seconds=seconds, log=log, image_id=log.image_id or "")
+
+
+def _timings() -> BuildTimings:
+    return BuildTimings(
+        full=[_run("full", "uncached", 9.0), _run("full", "uncached", 11.0)],
+        cached=[_run("cached", "cached", 1.0)],
+        code_change=[_run("code_change", "code_change", 3.0)],
+        build_args={"BASE": "local/python:3.11-slim"},
+        base_image="local/python:3.11-slim",
+        builder="buildkit",
+        versions=BuildxInfo(buildx_version="0.13.1", buildkit_version="v0.12.5"),
+    )
+
+
+def test_report_gives_medians_per_kind_and_none_for_a_kind_never_built() -> None:
+    report = _timings().to_report()
+    assert list(report) == [
+        "builder", "buildx_version", "buildkit_version", "full_s", "cached_s", "code_change_s",
+        "dependency_change_s", "exporter", "context_transfer", "steps", "runs", "build_args", "base_image",
+    ]  # fmt: skip
+    assert report["builder"] == "buildkit"
+    assert (report["buildx_version"], report["buildkit_version"]) == ("0.13.1", "v0.12.5")
+    assert (report["full_s"], report["cached_s"], report["code_change_s"]) == (10.0, 1.0, 3.0)
+    assert report["dependency_change_s"] is None
+    assert report["runs"] == {"full": [9.0, 11.0], "cached": [1.0], "code_change": [3.0], "dependency_change": []}
+
+
+def test_report_rows_are_the_steps_with_each_kinds_median_seconds_and_cache_hits() -> None:
+    timings = _timings()
+    rows = timings.to_report()["steps"]
+    assert [row["number"] for row in rows] == [step.number for step in timings.full[0].log.steps]
+    copy = next(row for row in rows if row["instruction"].startswith("COPY") and not row["code_change_cached"])
+    number = copy["number"]
+    full = [step.seconds for run in timings.full for step in run.log.steps if step.number == number]
+    assert copy["full_s"] == round(statistics.median(full), 4)
+    assert copy["full_cached"] is False
+    assert copy["cached_cached"] is True
+    assert copy["dependency_change_s"] is None
+    assert copy["dependency_change_cached"] is None
+
+
+def test_report_phases_are_buildkits_own_per_kind_and_absent_for_the_classic_builder() -> None:
+    timings = _timings()
+    exporter = timings.to_report()["exporter"]
+    assert set(exporter) == {"full_s", "cached_s", "code_change_s"}
+    assert exporter["cached_s"] == timings.cached[0].log.exporter_s
+    classic = BuildTimings(full=[], cached=[], code_change=[], build_args={})
+    report = classic.to_report()
+    assert report["exporter"] is None
+    assert report["steps"] == []
+    assert report["buildx_version"] is None
