@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         EngineUnavailableError,
         GateInputError,
         HarnessError,
+        ImageMissingError,
         LoadRunError,
         ReadinessTimeoutError,
     )
@@ -54,6 +55,7 @@ _EXPORTS = {
     "HarnessError": "errors", "ConfigError": "errors", "BudgetFileError": "errors", "GateInputError": "errors",
     "EngineUnavailableError": "errors", "BaseImageMissingError": "errors", "BuildError": "errors",
     "ContainerExitedError": "errors", "ReadinessTimeoutError": "errors", "LoadRunError": "errors",
+    "ImageMissingError": "errors",
 }  # fmt: skip
 
 __all__ = [
@@ -71,6 +73,7 @@ __all__ = [
     "HarnessConfig",
     "HarnessError",
     "ImageFacts",
+    "ImageMissingError",
     "ImageSpec",
     "LoadResult",
     "LoadRunError",

@@ -118,3 +118,9 @@ def format_tail(lines: list[str], heading: str = "last log lines") -> str:
     if not lines:
         return f"{heading}: (none)"
     return f"{heading}:\n" + "\n".join(f"    {line}" for line in lines)
+
+
+class ImageMissingError(HarnessError):
+    """An image the harness was given or just built is not on the engine (and the harness never pulls)."""
+
+    hint = "build or load it first, or check the tag; another run's clean-up or `docker image prune` may remove it"

@@ -31,7 +31,7 @@ from container_harness.build.classic_log import parse_build_events
 from container_harness.build.context import ContextSummary, read_ignore_file, summarize_context
 from container_harness.build.dockerfile import final_base_image, stage_names
 from container_harness.build.log import BuildLog
-from container_harness.errors import BuildError, format_tail
+from container_harness.errors import BuildError, ConfigError, format_tail
 from container_harness.ownership import EngineSession
 from container_harness.specs import ImageSpec
 
@@ -287,11 +287,11 @@ def changed_copy(spec: ImageSpec, kind: BuildKind, changed_path: str, into: Path
         shutil.copy2(ignore_file, into / ".dockerignore")
     target = into / changed_path
     if not target.is_file():
-        raise BuildError(
+        raise ConfigError(
             f"{kind}_path {changed_path!r} is not a file of the build context {source} "
             "(or .dockerignore keeps it out); point it at a file the image's build reads",
-            step=None,
-            log_tail=[],
+            hint=f"set {kind}_path to the path, relative to the context, of a file .dockerignore lets through, "
+            "or leave it unset to skip that rebuild",
         )
     with target.open("a") as handle:
         handle.write(f"\n# harness {kind.replace('_', ' ')} {uuid.uuid4().hex}\n")

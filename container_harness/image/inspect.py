@@ -11,7 +11,7 @@ from typing import Any
 import docker
 from docker.errors import ImageNotFound
 
-from container_harness.errors import HarnessError
+from container_harness.errors import BaseImageMissingError, ImageMissingError
 from container_harness.image.stream_file import StreamFile
 
 _NS_PER_S = 1e9
@@ -113,14 +113,14 @@ def inspect_image(client: docker.DockerClient, ref: str, base_image: str | None)
     try:
         image = client.images.get(ref)
     except ImageNotFound as exc:
-        raise HarnessError(f"image {ref} is not on the engine; build it first (or check the tag)") from exc
+        raise ImageMissingError(f"image {ref} is not on the engine; build it first (or check the tag)") from exc
     base_size: int | None = None
     base_layers = 0
     if base_image:
         try:
             base = client.images.get(base_image)
         except ImageNotFound as exc:
-            raise HarnessError(
+            raise BaseImageMissingError(
                 f"base image {base_image} of {ref} is not on the engine, so the size above it is unknown; "
                 "provide the base (see the base_provider setting) or check the build args"
             ) from exc

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from container_harness.errors import HarnessError
+from container_harness.errors import LoadRunError
 from container_harness.summary import percentile
 
 # Directory the recorder writes its per-process raw-times files (times-<pid>.tsv) into.
@@ -101,8 +101,10 @@ def parse_raw_times(lines: Iterable[str], source: str = "raw times") -> list[Raw
                 RawRequest(float(start), name, float(response_ms), ok == "1", float(sent[0]) if sent else None)
             )
         except ValueError as exc:
-            raise HarnessError(
-                f"{source} line {number} is not `start<TAB>name<TAB>ms<TAB>ok[<TAB>sent]`: {line.rstrip()!r}"
+            raise LoadRunError(
+                f"{source} line {number} is not `start<TAB>name<TAB>ms<TAB>ok[<TAB>sent]`: {line.rstrip()!r}",
+                hint="only the harness's recorder (container_harness.load.recorder) may write times-*.tsv files; "
+                "keep the locustfile's own output out of the raw-times directory",
             ) from exc
     return records
 
@@ -136,19 +138,27 @@ def summarize(records: list[RawRequest], warmup_s: float) -> LoadStats:
     rps is the measured requests over the span from the end of the warm-up to the last request's sending.
     """
     if not records:
-        raise HarnessError("the load run recorded no requests: did the locustfile write raw times?")
+        raise LoadRunError(
+            "the load run recorded no requests: did the locustfile write raw times?",
+            hint="read Locust's log (locust.log beside the raw times): a locustfile whose tasks never run, "
+            "or a failed start of Locust, records nothing",
+        )
     first = min(record.sent_at for record in records)
     window_start = first + warmup_s
     measured = [record for record in records if record.sent_at >= window_start]
     if not measured:
-        raise HarnessError(
+        raise LoadRunError(
             f"no request started after the {warmup_s:g} s warm-up (the run recorded {len(records)}, the "
             f"last {max(r.sent_at for r in records) - first:.1f} s after the first): lengthen the run or "
-            "shorten the warm-up"
+            "shorten the warm-up",
+            hint="raise load.duration_s or lower load.warmup_s",
         )
     window_s = max(record.sent_at for record in measured) - window_start
     if window_s <= 0:
-        raise HarnessError(f"only {len(measured)} request(s) after the warm-up: too few for a rate")
+        raise LoadRunError(
+            f"only {len(measured)} request(s) after the warm-up: too few for a rate",
+            hint="raise load.duration_s or load.users, so the measured window holds requests",
+        )
     overall = latency(measured, window_s)
     by_name: dict[str, list[RawRequest]] = {}
     for record in measured:

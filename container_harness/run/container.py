@@ -15,7 +15,6 @@ from docker.models.containers import Container
 from container_harness.errors import (
     ConfigError,
     ContainerExitedError,
-    HarnessError,
     ReadinessTimeoutError,
     format_tail,
 )
@@ -131,9 +130,11 @@ class RunningContainer:
             state = self.container.attrs["State"]
             health = state.get("Health")
             if health is None:
-                raise HarnessError(
+                raise ConfigError(
                     f"container {self.container.short_id} of {self.image_ref} has no health check, so it can "
-                    f"never be {status}; add a HEALTHCHECK to the image"
+                    f"never be {status}; add a HEALTHCHECK to the image",
+                    hint="the health checks (docker_health, and unhealthy_config with [unhealthy]) need the image's "
+                    "HEALTHCHECK: add one to the Dockerfile, or leave those checks out",
                 )
             seen = health.get("Status", "none")
             if seen == status:
@@ -255,7 +256,12 @@ def _address(container: Container, port: int, reach: Reach, doing: str) -> tuple
     bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
     if not bindings:
         image = container.attrs["Config"]["Image"]
-        raise HarnessError(f"container {container.short_id} of {image} published no port {port}")
+        mode = container.attrs["HostConfig"]["NetworkMode"]
+        raise ConfigError(
+            f"container {container.short_id} of {image} published no port {port}",
+            hint=f"the harness publishes run.port ({port}), which the {mode!r} network mode does not allow; "
+            'run on the default bridge (no run.network) or with run.network = "host"',
+        )
     return reach.address(container, port, int(bindings[0]["HostPort"]))
 
 
