@@ -242,10 +242,10 @@ def _read_table(source: Path, required_table: bool) -> dict[str, Any]:
     """The [tool.harness] table of a TOML file; a dedicated file may also hold the keys at top level."""
     try:
         data = tomllib.loads(source.read_text())
-    except FileNotFoundError as exc:
+    except OSError as exc:
         raise ConfigError(
-            f"no harness configuration: {source} does not exist; pass --harness-config FILE or add a "
-            "[tool.harness] table to the rootdir's pyproject.toml"
+            f"no harness configuration: cannot read {source}: {exc.strerror or exc}",
+            hint="pass --harness-config FILE or add a [tool.harness] table to the rootdir's pyproject.toml",
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source} is not valid TOML: {exc}") from exc

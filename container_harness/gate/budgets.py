@@ -64,8 +64,11 @@ def load_budgets(path: Path) -> list[Budget]:
     """Budgets from a TOML file of `[[budget]]` tables: name, one of max/min, optional unit and note."""
     try:
         data = tomllib.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise BudgetFileError(f"budgets file {path} does not exist") from exc
+    except OSError as exc:
+        raise BudgetFileError(
+            f"cannot read budgets file {path}: {exc.strerror or exc}",
+            hint="set budgets to a readable TOML file of [[budget]] tables, or leave it unset for none",
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise BudgetFileError(f"budgets file {path} is not valid TOML: {exc}") from exc
     return parse_budgets(data, source=str(path))

@@ -50,8 +50,13 @@ def test_a_figure_budgeted_twice_is_refused() -> None:
 
 
 def test_missing_budgets_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(BudgetFileError, match=r"nope\.toml does not exist"):
+    with pytest.raises(BudgetFileError, match=r"cannot read budgets file .*nope\.toml: No such file or directory"):
         load_budgets(tmp_path / "nope.toml")
+
+
+def test_a_budgets_path_that_cannot_be_read_is_a_budgets_error(tmp_path: Path) -> None:
+    with pytest.raises(BudgetFileError, match=r"cannot read budgets file .*: Is a directory"):
+        load_budgets(tmp_path)
 
 
 def test_maximum_within_budget_passes_and_shows_both_figures() -> None:
