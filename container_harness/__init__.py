@@ -17,11 +17,13 @@ if TYPE_CHECKING:
         BaseImageMissingError,
         BudgetFileError,
         BuildError,
+        CleanupError,
         ConfigError,
         ContainerExitedError,
         EngineUnavailableError,
         GateInputError,
         HarnessError,
+        ImageError,
         LoadRunError,
         ReadinessTimeoutError,
     )
@@ -54,6 +56,7 @@ _EXPORTS = {
     "HarnessError": "errors", "ConfigError": "errors", "BudgetFileError": "errors", "GateInputError": "errors",
     "EngineUnavailableError": "errors", "BaseImageMissingError": "errors", "BuildError": "errors",
     "ContainerExitedError": "errors", "ReadinessTimeoutError": "errors", "LoadRunError": "errors",
+    "ImageError": "errors", "CleanupError": "errors",
 }  # fmt: skip
 
 __all__ = [
@@ -63,6 +66,7 @@ __all__ = [
     "BuildError",
     "BuildRun",
     "BuildTimings",
+    "CleanupError",
     "ConfigError",
     "ContainerExitedError",
     "EngineSession",
@@ -70,6 +74,7 @@ __all__ = [
     "GateInputError",
     "HarnessConfig",
     "HarnessError",
+    "ImageError",
     "ImageFacts",
     "ImageSpec",
     "LoadResult",

@@ -246,6 +246,11 @@ def _read_table(source: Path, required_table: bool) -> dict[str, Any]:
         raise ConfigNotFoundError(
             f"no harness configuration: {source.resolve()} does not exist", looked_for=source.resolve()
         ) from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"no harness configuration: cannot read {source}: {exc.strerror or exc}",
+            hint="pass a readable TOML file, or add a [tool.harness] table to the rootdir's pyproject.toml",
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{source} is not valid TOML: {exc}", hint="fix the TOML syntax at the line and column named above"

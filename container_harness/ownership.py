@@ -197,10 +197,14 @@ class EngineSession:
         for volume in summary.listing("volume", partial(self.client.volumes.list, filters=label_filter)):
             if volume.name != marker:
                 summary.attempt("volume", volume.id, partial(volume.remove, force=True))
+        self._remove_images(summary, keep_images, keep_ids or set())
+
+    def _remove_images(self, summary: CleanupSummary, keep_images: Sequence[str], keep_ids: set[str | None]) -> None:
+        """Remove the run's images: what it tracked, its own tags wherever they appeared, its labelled images."""
+        label_filter = {"label": f"{LABEL}={self.id}"}
         labelled = summary.listing("image", partial(self.client.images.list, all=True, filters=label_filter))
         own_tags = [tag for image in summary.listing("image", self.client.images.list) for tag in image.tags]
         own_tags = [tag for tag in own_tags if f"harness-{self.id}" in tag]  # also those a cut-short build set late
-        keep_ids = keep_ids or set()
         # Tags first (untagging deletes an image nobody else tags), then ids that are left without any tag:
         # an id another party has tagged meanwhile (a kept image, an image built FROM it, shared cache) stays.
         for ref in sorted({*self.built_images, *own_tags, *(image.id for image in labelled)}, key=_is_image_id):

@@ -16,7 +16,7 @@ from typing import Literal
 
 from container_harness.build.buildkit_log import parse_rawjson
 from container_harness.build.log import BuildLog
-from container_harness.errors import BuildError, format_tail
+from container_harness.errors import BuildError, ConfigError, format_tail
 from container_harness.process_group import run_group
 
 Builder = Literal["buildkit", "classic"]
@@ -57,12 +57,10 @@ def resolve_builder(choice: str) -> Builder:
         return "buildkit"
     if choice == "auto":
         return "classic"
-    raise BuildError(
+    raise ConfigError(
         'builder = "buildkit" is configured, but `docker buildx version` fails: the buildx CLI plugin is '
         "missing. Install it (scripts/install_buildx.sh on Debian, docker/setup-buildx-action on GitHub's "
         'runners) or set builder = "auto" to fall back to the classic builder',
-        step=None,
-        log_tail=[],
         hint="run `docker buildx version`; install the docker-buildx package",
     )
 

@@ -93,26 +93,14 @@ class BuildTimings:
             "code_change": self.code_change,
             "dependency_change": self.dependency_change,
         }
-        reference = next((runs[0].log.steps for runs in kinds.values() if runs), [])
-        steps = []
-        for step in reference:
-            row: dict[str, Any] = {"number": step.number, "stage": step.stage, "instruction": step.instruction}
-            for kind, runs in kinds.items():
-                same = [s for run in runs for s in run.log.steps if s.number == step.number]
-                row[f"{kind}_s"] = round(statistics.median(s.seconds for s in same), 4) if same else None
-                row[f"{kind}_cached"] = all(s.cached for s in same) if same else None
-            steps.append(row)
         return {
             "builder": self.builder,
             "buildx_version": self.versions.buildx_version if self.versions else None,
             "buildkit_version": self.versions.buildkit_version if self.versions else None,
-            "full_s": round(self.full_s, 4) if self.full else None,
-            "cached_s": round(self.cached_s, 4) if self.cached else None,
-            "code_change_s": round(self.code_change_s, 4) if self.code_change else None,
-            "dependency_change_s": round(self.dependency_change_s, 4) if self.dependency_change else None,
+            **{f"{kind}_s": round(_median_seconds(runs), 4) if runs else None for kind, runs in kinds.items()},
             "exporter": _phase_medians(kinds, lambda log: log.exporter_s),
             "context_transfer": _phase_medians(kinds, lambda log: log.context_transfer_s),
-            "steps": steps,
+            "steps": _step_rows(kinds),
             "runs": {kind: [round(run.seconds, 4) for run in runs] for kind, runs in kinds.items()},
             "build_args": dict(self.build_args),
             "base_image": self.base_image,
@@ -317,6 +305,21 @@ def changed_copy(spec: ImageSpec, kind: BuildKind, changed_path: str, into: Path
 def _median_seconds(runs: list[BuildRun]) -> float:
     """Median wall seconds of some runs (0.0 when there are none)."""
     return statistics.median(run.seconds for run in runs) if runs else 0.0
+
+
+def _step_rows(kinds: dict[str, list[BuildRun]]) -> list[dict[str, Any]]:
+    """One row per step of the first build: per kind, the step's median seconds and whether the cache served it
+    in every run (None for a kind never built)."""
+    reference = next((runs[0].log.steps for runs in kinds.values() if runs), [])
+    rows = []
+    for step in reference:
+        row: dict[str, Any] = {"number": step.number, "stage": step.stage, "instruction": step.instruction}
+        for kind, runs in kinds.items():
+            same = [s for run in runs for s in run.log.steps if s.number == step.number]
+            row[f"{kind}_s"] = round(statistics.median(s.seconds for s in same), 4) if same else None
+            row[f"{kind}_cached"] = all(s.cached for s in same) if same else None
+        rows.append(row)
+    return rows
 
 
 def _phase_medians(

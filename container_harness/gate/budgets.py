@@ -69,6 +69,11 @@ def load_budgets(path: Path) -> list[Budget]:
             f"budgets file {path} does not exist (looked for {path.resolve()})",
             hint="create it ([[budget]] tables with name and max or min) or remove the `budgets` setting",
         ) from exc
+    except OSError as exc:
+        raise BudgetFileError(
+            f"cannot read budgets file {path}: {exc.strerror or exc}",
+            hint="set budgets to a readable TOML file of [[budget]] tables, or leave it unset for none",
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise BudgetFileError(f"budgets file {path} is not valid TOML: {exc}") from exc
     return parse_budgets(data, source=str(path))

@@ -58,14 +58,7 @@ def bounded_run(
     containers (spec.workers) start in engine."""
     proxy = ProxyCpu(running.host_port)
     if pin_proxy:
-        if spec.cpuset is None:
-            raise LoadRunError("pin_proxy pins docker-proxy beside the load generator: set load.locust_cpuset too")
-        if not proxy.pids:
-            raise LoadRunError(
-                f"pin_proxy: no docker-proxy serves port {running.host_port} in this PID namespace (remote engine, "
-                "network host, or the engine's userland proxy is off); unset load.pin_proxy"
-            )
-        pin(proxy.pids, cpuset_cpus(spec.cpuset))
+        _pin_proxy(proxy, spec.cpuset, running.host_port)
     load_cpus = generator_cpus(spec)
     if spec.processes == AUTO_PROCESSES:
         spec = choose_processes(running, spec, out_dir, engine)
@@ -107,6 +100,18 @@ def bounded_run(
         load_cpus=load_cpus,
         generators_needed=needed,
     )
+
+
+def _pin_proxy(proxy: ProxyCpu, cpuset: str | None, port: int) -> None:
+    """Pin the port's docker-proxy to the generator's CPUs; LoadRunError when there are none or no proxy is seen."""
+    if cpuset is None:
+        raise LoadRunError("pin_proxy pins docker-proxy beside the load generator: set load.locust_cpuset too")
+    if not proxy.pids:
+        raise LoadRunError(
+            f"pin_proxy: no docker-proxy serves port {port} in this PID namespace (remote engine, "
+            "network host, or the engine's userland proxy is off); unset load.pin_proxy"
+        )
+    pin(proxy.pids, cpuset_cpus(cpuset))
 
 
 def generator_cpus(spec: LoadSpec) -> int:

@@ -11,7 +11,7 @@ from docker.errors import DockerException
 from docker.models.containers import Container
 from requests import RequestException
 
-from container_harness.errors import HarnessError
+from container_harness.errors import EngineUnavailableError
 from container_harness.measure.usage import cpu_percent, has_previous_sample, memory_bytes
 from container_harness.run.container import raise_if_exited
 
@@ -58,16 +58,17 @@ class StatsSampler:
     def stop(self) -> None:
         """Stop the reader (at the next payload or the stream's end); ContainerExitedError if the container stopped.
 
-        A stats stream that broke while the container ran raises HarnessError: its figures would be partial.
+        A stats stream that broke while the container ran raises EngineUnavailableError: its figures would be partial.
         """
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=_STOP_WAIT_S)
         raise_if_exited(self.container, self.doing)
         if self.error is not None:
-            raise HarnessError(
+            raise EngineUnavailableError(
                 f"the stats stream of {self.container.short_id} broke while {self.doing}: {self.error}",
-                hint=f"check the engine's stats API: `docker stats --no-stream {self.container.short_id}`",
+                hint="the engine stopped answering its stats API mid-run: check `docker stats` and the engine's "
+                "log, then run again",
             )
 
     @property

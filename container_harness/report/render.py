@@ -78,43 +78,62 @@ def render_markdown(report: Mapping[str, Any], baseline: Mapping[str, Any] | Non
     """A Markdown summary for $GITHUB_STEP_SUMMARY and the like: image and commit, budgets, latency per
     endpoint, the load run's pictures, then every figure (with its change against `baseline`, a report.json,
     when given)."""
-    lines = ["## Container harness report", ""]
-    image = report.get("image", {})
+    lines = ["## Container harness report", "", *_heading(report), *_budget_table(report)]
+    lines += _endpoint_table(report.get("load", {}))
+    lines += _pictures(report)
+    lines += _figure_table(report, baseline)
     environment = report.get("environment", {})
+    if environment:
+        facts = ", ".join(f"{key} {value}" for key, value in environment.items() if not isinstance(value, dict))
+        lines += ["", f"Environment: {facts}"]
+    return "\n".join(lines) + "\n"
+
+
+def _heading(report: Mapping[str, Any]) -> list[str]:
+    """The image and commit measured, then the report's notes as quoted notes."""
+    lines = []
+    image = report.get("image", {})
     if image.get("tag"):
         lines += [f"Image `{image['tag']}` (`{str(image.get('id', ''))[:19]}`)", ""]
-    if environment.get("commit"):
-        lines += [f"Commit `{environment['commit']}`", ""]
+    if report.get("environment", {}).get("commit"):
+        lines += [f"Commit `{report['environment']['commit']}`", ""]
     lines += [f"> **Note:** {note}" for note in report.get("notes", [])]
     if report.get("notes"):
         lines.append("")
+    return lines
+
+
+def _budget_table(report: Mapping[str, Any]) -> list[str]:
+    """The budgets' count of ok and failed, and one row per budget (nothing when there are none)."""
     budgets = budget_rows(report)
-    if budgets:
-        failed = sum(1 for row in budgets if row[3] != "ok")
-        lines += [f"**Budgets: {len(budgets) - failed} ok, {failed} failed**", ""]
-        lines += ["| budget | measured | limit | result |", "|---|---|---|---|"]
-        lines += [
+    if not budgets:
+        return []
+    failed = sum(1 for row in budgets if row[3] != "ok")
+    return [
+        f"**Budgets: {len(budgets) - failed} ok, {failed} failed**",
+        "",
+        "| budget | measured | limit | result |",
+        "|---|---|---|---|",
+        *(
             f"| `{name}` | {measured} | {limit} | {'✅' if verdict == 'ok' else '❌'} |"
             for name, measured, limit, verdict in budgets
-        ]
-        lines.append("")
-    lines += _endpoint_table(report.get("load", {}))
-    lines += _pictures(report)
+        ),
+        "",
+    ]
+
+
+def _figure_table(report: Mapping[str, Any], baseline: Mapping[str, Any] | None) -> list[str]:
+    """Every summary figure, with its baseline value and change when a baseline is given."""
     if baseline is None:
-        lines += ["| figure | value |", "|---|---|"]
-        lines += [f"| `{name}` | {value} |" for name, value in summary_rows(report)]
-    else:
-        lines += ["| figure | value | baseline | change |", "|---|---|---|---|"]
-        lines += [
+        return ["| figure | value |", "|---|---|", *(f"| `{name}` | {value} |" for name, value in summary_rows(report))]
+    return [
+        "| figure | value | baseline | change |",
+        "|---|---|---|---|",
+        *(
             f"| `{name}` | {value} | {_delta(lookup(report, name), lookup(baseline, name), report, name)} |"
             for name, value in summary_rows(report)
-        ]
-    if environment:
-        facts = ", ".join(
-            f"{key} {value}" for key, value in environment.items() if not isinstance(value, dict)
-        )
-        lines += ["", f"Environment: {facts}"]
-    return "\n".join(lines) + "\n"
+        ),
+    ]
 
 
 def _endpoint_table(load: Mapping[str, Any]) -> list[str]:
@@ -204,13 +223,15 @@ def _leaves(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, An
                 yield name, ", ".join(f"{k}={_short(v)}" for k, v in value.items())
             else:
                 yield from _leaves(value, f"{name}.")
-        elif isinstance(value, list):
-            if 0 < len(value) <= _MAX_LIST_IN_SUMMARY and all(_is_number(item) for item in value):
-                yield name, value
-        elif (
-            _is_number(value) or isinstance(value, bool) or (isinstance(value, str) and name.count(".") <= 1)
-        ):
+        elif _worth_a_line(name, value):
             yield name, _short(value) if isinstance(value, str) else value
+
+
+def _worth_a_line(name: str, value: Any) -> bool:
+    """A number, a bool, a short list of numbers, or text at most one level down."""
+    if isinstance(value, list):
+        return 0 < len(value) <= _MAX_LIST_IN_SUMMARY and all(_is_number(item) for item in value)
+    return _is_number(value) or isinstance(value, bool) or (isinstance(value, str) and name.count(".") <= 1)
 
 
 def _is_flat(group: Mapping[str, Any]) -> bool:

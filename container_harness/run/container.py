@@ -256,9 +256,11 @@ def _address(container: Container, port: int, reach: Reach, doing: str) -> tuple
     bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
     if not bindings:
         image = container.attrs["Config"]["Image"]
+        mode = container.attrs["HostConfig"]["NetworkMode"]
         raise ImageError(
             f"container {container.short_id} of {image} published no port {port}",
-            hint=f"check run.port ({port}) and run.network against how the image serves",
+            hint=f"the harness publishes run.port ({port}), which the {mode!r} network mode does not allow; "
+            'run on the default bridge (no run.network) or with run.network = "host"',
         )
     return reach.address(container, port, int(bindings[0]["HostPort"]))
 

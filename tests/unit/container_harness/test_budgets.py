@@ -56,6 +56,11 @@ def test_missing_budgets_file_is_named_with_what_to_do(tmp_path: Path) -> None:
     assert raised.value.hint.endswith("or remove the `budgets` setting")
 
 
+def test_a_budgets_path_that_cannot_be_read_is_a_budgets_error(tmp_path: Path) -> None:
+    with pytest.raises(BudgetFileError, match=r"cannot read budgets file .*: Is a directory"):
+        load_budgets(tmp_path)
+
+
 def test_maximum_within_budget_passes_and_shows_both_figures() -> None:
     outcome = evaluate(Budget(name="image.size_bytes", max=1_500_000_000, unit="bytes"), FIGURES)
     assert outcome.ok

@@ -102,8 +102,14 @@ def test_pyproject_without_a_harness_table_says_what_to_add(tmp_path: Path) -> N
 
 
 def test_missing_config_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"absent\.toml does not exist"):
+    with pytest.raises(ConfigError, match=r"absent\.toml does not exist") as raised:
         load_config(tmp_path, tmp_path / "absent.toml")
+    assert "--harness-config" in raised.value.hint
+
+
+def test_a_config_path_that_cannot_be_read_is_a_config_error_too(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"cannot read .*: Is a directory"):
+        load_config(tmp_path, tmp_path)
 
 
 def test_run_spec_merges_env_and_replaces_other_fields(tmp_path: Path) -> None:

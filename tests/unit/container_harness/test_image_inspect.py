@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
-from container_harness.image.inspect import ImageFacts, image_facts, matching
+import docker
+import pytest
+from docker.errors import ImageNotFound
+
+from container_harness.errors import BaseImageMissingError, ImageError
+from container_harness.image.inspect import ImageFacts, image_facts, inspect_image, matching
 
 PAYLOADS = Path(__file__).parent / "payloads"
 BASE_SIZE = 1984234  # the history's oldest entry: the imported local/busybox:stable layer
@@ -61,3 +67,28 @@ def test_globs_match_at_any_depth_unless_anchored() -> None:
     anchored_and_bare = matching(paths, ["/data/source.json", "index.html"])
     assert anchored_and_bare == ["/data/source.json", "/srv/www/index.html"]
     assert matching(paths, ["*.pem"]) == []
+
+
+class _Engine:
+    """A client whose images.get finds only the given references (nothing else is asked before the errors)."""
+
+    def __init__(self, *present: str) -> None:
+        self.present = present
+        self.images = self
+
+    def get(self, ref: str) -> object:
+        if ref not in self.present:
+            raise ImageNotFound(f"No such image: {ref}")
+        return object()
+
+
+def test_an_image_not_on_the_engine_is_named_as_missing() -> None:
+    client = cast(docker.DockerClient, _Engine())
+    with pytest.raises(ImageError, match="image api:dev is not on the engine"):
+        inspect_image(client, "api:dev", None)
+
+
+def test_a_base_image_not_on_the_engine_is_a_missing_base() -> None:
+    client = cast(docker.DockerClient, _Engine("api:dev"))
+    with pytest.raises(BaseImageMissingError, match="base image local/base:stable of api:dev is not on the engine"):
+        inspect_image(client, "api:dev", "local/base:stable")

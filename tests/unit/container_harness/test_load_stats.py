@@ -63,8 +63,9 @@ def test_blank_lines_are_ignored_and_names_kept() -> None:
 
 
 def test_malformed_line_is_named() -> None:
-    with pytest.raises(LoadRunError, match=r"times.tsv line 2 .*'1.0\\t/x'"):
+    with pytest.raises(LoadRunError, match=r"times.tsv line 2 .*'1.0\\t/x'") as raised:
         parse_raw_times([_line(0.0, 1.0), "1.0\t/x\n"], source="times.tsv")
+    assert "recorder" in raised.value.hint
 
 
 def test_no_requests_is_an_error() -> None:
@@ -77,6 +78,13 @@ def test_warmup_longer_than_the_run_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(LoadRunError, match=r"no request started after the 30 s warm-up") as raised:
         summarize(read_raw_times(_run(tmp_path)), warmup_s=30.0)
     assert raised.value.hint == "raise load.duration_s or lower load.warmup_s"
+
+
+def test_a_single_measured_request_is_too_few_for_a_rate() -> None:
+    records = parse_raw_times([_line(0.0, 1.0), _line(2.0, 1.0)])  # the second one sent as the window opens
+    with pytest.raises(LoadRunError, match=r"only 1 request\(s\) after the warm-up") as raised:
+        summarize(records, warmup_s=2.0)
+    assert "load.duration_s" in raised.value.hint
 
 
 def test_each_endpoint_gets_exact_percentiles_of_its_own_requests() -> None:

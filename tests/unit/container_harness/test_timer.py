@@ -1,13 +1,18 @@
-"""BuildTimings' report from builds parsed out of rawjson streams captured from the real engine."""
+"""BuildTimings' report from builds parsed out of rawjson streams captured from the real engine; the changed
+context copy of a code- or dependency-change build."""
 
 from __future__ import annotations
 
 import statistics
 from pathlib import Path
 
+import pytest
+
 from container_harness.build.buildkit import BuildxInfo
 from container_harness.build.buildkit_log import parse_rawjson
-from container_harness.build.timer import BuildKind, BuildRun, BuildTimings
+from container_harness.build.timer import BuildKind, BuildRun, BuildTimings, changed_copy
+from container_harness.errors import ConfigError
+from container_harness.specs import ImageSpec
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -66,3 +71,30 @@ def test_report_phases_are_buildkits_own_per_kind_and_absent_for_the_classic_bui
     assert report["exporter"] is None
     assert report["steps"] == []
     assert report["buildx_version"] is None
+
+
+def _context(tmp_path: Path) -> ImageSpec:
+    """A context with a Dockerfile, app.py, and notes.txt that .dockerignore keeps out."""
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM scratch\nCOPY app.py /\n")
+    (context / "app.py").write_text("print('hi')\n")
+    (context / "notes.txt").write_text("not sent\n")
+    (context / ".dockerignore").write_text("notes.txt\n")
+    return ImageSpec(dockerfile=context / "Dockerfile", context=context, tag="probe")
+
+
+def test_changed_copy_appends_a_comment_to_the_changed_file_of_a_copy(tmp_path: Path) -> None:
+    spec = _context(tmp_path)
+    copy = changed_copy(spec, "code_change", "app.py", tmp_path / "copy")
+    assert (copy / "app.py").read_text().startswith("print('hi')\n\n# harness code change ")
+    assert (spec.context / "app.py").read_text() == "print('hi')\n"
+    assert not (copy / "notes.txt").exists()
+
+
+@pytest.mark.parametrize("path", ["absent.py", "notes.txt"])
+def test_a_change_path_the_build_never_sees_is_a_configuration_error(tmp_path: Path, path: str) -> None:
+    spec = _context(tmp_path)
+    with pytest.raises(ConfigError, match=rf"code_change_path '{path}' is not a file of the build context") as raised:
+        changed_copy(spec, "code_change", path, tmp_path / "copy")
+    assert "point code_change_path" in raised.value.hint
