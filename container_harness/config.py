@@ -100,6 +100,9 @@ class VolumeConfig(_Strict):
     check_path: str
     expect_json: dict[str, Any]
     default_json: dict[str, Any] | None = None
+    # "bind" mounts `host` as it is; "copy" mounts a copy of it in a volume labelled with the run, for engines that
+    # cannot see the caller's paths (remote engine, harness in a container); "auto" checks which is needed.
+    mount: Literal["auto", "bind", "copy"] = "auto"
 
 
 class LoadConfig(_Strict):

@@ -24,6 +24,7 @@ from container_harness.ownership import EngineSession
 from container_harness.pytest_plugin import judgements
 from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
+from container_harness.run.mounts import folder_mount
 from container_harness.summary import median, spread
 
 # Steps that make no layer: the classic builder never shows them cached, BuildKit marks FROM cached even in
@@ -220,17 +221,27 @@ def unhealthy_config(
 
 @pytest.mark.container
 def volume_override(
-    start_container: StartContainer, harness_config: HarnessConfig, harness_results: Results
+    start_container: StartContainer,
+    harness_config: HarnessConfig,
+    harness_results: Results,
+    harness_session: EngineSession,
+    built_image: ImageFacts,
 ) -> None:
-    """With the host directory mounted the service answers from it; without it, from its default."""
+    """With the host directory mounted the service answers from it; without it, from its default.
+
+    Where the engine cannot see the caller's folder (a remote engine, the harness in a container sharing the
+    engine's socket), a copy of it in a labelled volume is mounted instead (`volume.mount`).
+    """
     volume = harness_config.volume
     if volume is None:
         pytest.fail("configure [volume] (host, target, check_path, expect_json) to check a volume override")
     host = harness_config.path(volume.host)
     assert host.is_dir(), f"volume.host {host} is not a directory"
-    mounted = start_container(
-        volumes={str(host): {"bind": volume.target, "mode": "ro" if volume.read_only else "rw"}}
+    mount = folder_mount(
+        harness_session, built_image.id, host, volume.target, read_only=volume.read_only, kind=volume.mount
     )
+    harness_results.record("volume.mounted_from", "bind" if str(host) in mount else "copy")
+    mounted = start_container(volumes=mount)
     with_volume = _get_json(mounted.url(volume.check_path))
     harness_results.record("volume.target", volume.target)
     harness_results.record("volume.mounted_answer", _picked(with_volume, volume.expect_json))

@@ -3,7 +3,8 @@
 One throw-away project on the tiny image (every built-in check and the load check with a foreign two-endpoint
 locustfile) runs twice: in a child pytest here, and in a container of the local Python base with the engine
 socket mounted. The nested run must pass and reach the service (its load run gets answers from both
-endpoints), and its figures must match the host run's.
+endpoints), and its figures must match the host run's. Inside, the project lives at a path the engine's host
+does not have (as in GitLab's docker executor), so its volume override mounts a copy of the project's folder.
 
 The nested container runs Debian's python3.11 on this worktree's installed packages (mounted read-only at the
 same path, on PYTHONPATH), so nothing is installed from a registry.
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 
 from container_harness.engine import connect
-from container_harness.ownership import EngineSession, new_session
+from container_harness.ownership import LABEL, EngineSession, new_session
 from tests.container.tiny_project import RUN_TABLES
 
 pytestmark = pytest.mark.container
@@ -32,6 +33,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 TINY = FIXTURES / "tiny_service"
 RUNNER_IMAGE = "local/python:3.11-slim-bookworm"
 SOCKET = "/var/run/docker.sock"
+INSIDE = Path("/project-in-the-runner")  # where the nested run sees the project: no such path on the host
 TIMEOUT_S = 600
 
 CONFIG = """
@@ -45,7 +47,7 @@ builder = "classic"
 code_change_path = "app/www/index.html"
 start_repeats = 2
 idle_seconds = 2
-report = "{out}/report.json"
+report = "out/report.json"
 
 [expect]
 uid = 10001
@@ -89,10 +91,9 @@ def base(session: EngineSession) -> str:
 def _project(path: Path, tag: str, base: str) -> Path:
     """The project's files in path; returns the config."""
     path.mkdir(parents=True, exist_ok=True)
-    out = path / "out"
     config = path / "harness.toml"
     locustfile = FIXTURES / "locustfiles" / "two_endpoints.py"
-    config.write_text(CONFIG.format(tiny=TINY, tag=tag, base=base, out=out, locustfile=locustfile) + RUN_TABLES)
+    config.write_text(CONFIG.format(tiny=TINY, tag=tag, base=base, locustfile=locustfile) + RUN_TABLES)
     external = path / "external"
     external.mkdir(exist_ok=True)
     external.chmod(0o755)
@@ -102,7 +103,7 @@ def _project(path: Path, tag: str, base: str) -> Path:
     return config
 
 
-def _pytest_args(config: Path) -> list[str]:
+def _pytest_args(config: Path | str) -> list[str]:
     return ["-m", "pytest", "-m", "container", "--harness-config", str(config), "-p", "no:cacheprovider", "-q"]
 
 
@@ -125,21 +126,22 @@ def host_report(session: EngineSession, base: str, tmp_path_factory: pytest.Temp
 
 @pytest.fixture(scope="module")
 def nested(session: EngineSession, base: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
-    """The project run in a container of the local base with the engine socket mounted: (output, report)."""
+    """The project run in a container of the local base with the engine socket mounted, the project at /project
+    (a path the engine's host does not have): (output, report)."""
     path = tmp_path_factory.mktemp("nested")
     config = _project(path, f"harness-test/tiny-nested:{session.id}", base)
     packages = site.getsitepackages()[0]
     container = session.client.containers.run(
         RUNNER_IMAGE,
-        ["python3", *_pytest_args(config)],
+        ["python3", *_pytest_args(INSIDE / config.name)],
         detach=True,
         labels=session.labels(),
-        working_dir=str(path),
+        working_dir=str(INSIDE),
         environment={"PYTHONPATH": f"{ROOT}:{packages}", "HOME": "/tmp"},
         volumes={
             SOCKET: {"bind": SOCKET, "mode": "rw"},
             str(ROOT): {"bind": str(ROOT), "mode": "ro"},
-            str(path): {"bind": str(path), "mode": "rw"},
+            str(path): {"bind": str(INSIDE), "mode": "rw"},
         },
     )
     exit_code = container.wait(timeout=TIMEOUT_S)["StatusCode"]
@@ -156,6 +158,12 @@ def test_the_whole_suite_passes_inside_a_container_sharing_the_engine(nested: tu
     # Not 127.0.0.1: inside a container that is the container itself, where nothing is published.
     assert report["environment"]["reach"]["bind"] == "0.0.0.0"
     assert report["environment"]["reach"]["host"] != "127.0.0.1"
+    assert report["volume"]["mounted_from"] == "copy"
+    assert not INSIDE.exists()
+    label = {"label": f"{LABEL}={report['environment']['session_id']}"}
+    client = connect()
+    left = [*client.containers.list(all=True, filters=label), *client.volumes.list(filters=label)]
+    assert left == [], f"the nested run left {left}"
 
 
 def test_nested_figures_match_the_host_run(nested: tuple[str, dict[str, Any]], host_report: dict[str, Any]) -> None:
@@ -163,6 +171,7 @@ def test_nested_figures_match_the_host_run(nested: tuple[str, dict[str, Any]], h
     for figure in ("size_bytes", "above_base_bytes", "layers", "user"):
         assert inside["image"][figure] == host_report["image"][figure], figure
     assert inside["volume"]["mounted_answer"] == host_report["volume"]["mounted_answer"]
+    assert host_report["volume"]["mounted_from"] == "bind"
     for run in (inside, host_report):
         slow, fast = run["load"]["endpoints"]["slow"], run["load"]["endpoints"]["fast"]
         assert slow["p50_ms"] >= 30.0 > fast["p50_ms"]
