@@ -48,10 +48,12 @@ port = 8080
 """
 
 
-def _run(pytester: pytest.Pytester, policy: str) -> pytest.RunResult:
+def _run(pytester: pytest.Pytester, policy: str, *options: str) -> pytest.RunResult:
     pytester.makefile(".toml", pyproject=PYPROJECT.format(policy=policy))
     pytester.makeconftest(EVERYDAY_IMAGE.format(payloads=str(Path(__file__).parent / "payloads")))
-    return pytester.runpytest("-p", "no:cacheprovider", "-rs", "--harness-checks", "image_config,docker_health")
+    return pytester.runpytest(
+        "-p", "no:cacheprovider", "-rs", "--harness-checks", "image_config,docker_health", *options
+    )  # fmt: skip
 
 
 def test_root_users_are_found_in_every_spelling() -> None:
@@ -94,3 +96,8 @@ def test_policies_that_are_on_fail_with_the_line_that_waives_them(pytester: pyte
             "*declares no HEALTHCHECK*waive the policy with `[[]tool.harness.policy] healthcheck = false`*",
         ]
     )
+
+
+def test_one_switch_makes_every_policy_note_fatal(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, "", "-W", "error::container_harness.pytest_plugin.notes.HarnessNote")
+    result.assert_outcomes(failed=2)
