@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
@@ -17,7 +18,8 @@ from container_harness.config import HarnessConfig, load_config
 from container_harness.gate.baseline import DEFAULT_TOLERANCES
 from container_harness.pytest_plugin import catalogue
 
-README = (Path(__file__).resolve().parents[3] / "container_harness" / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[3]
+README = (ROOT / "container_harness" / "README.md").read_text()
 # Defaults the harness computes when it reads the configuration, written in words in the table.
 COMPUTED = {"root"}
 UNITS = {"_s": "s", "_ms": "ms", "_bytes": "bytes"}
@@ -95,3 +97,10 @@ def test_the_gate_lists_every_default_tolerance() -> None:
     gate = _section("The baseline gate")
     listed = {name for line in gate.splitlines() if line.startswith("| `") for name in re.findall(r"`([^`]+)`", line)}
     assert sorted({tolerance.pattern for tolerance in DEFAULT_TOLERANCES} - listed) == []
+
+
+def test_the_workflow_to_copy_runs_the_jobs_the_readme_describes() -> None:
+    section = _section("A workflow to copy")
+    workflow = yaml.safe_load((ROOT / "docs" / "container-harness.yml").read_text())
+    assert "(../docs/container-harness.yml)" in section
+    assert list(_table_rows(section)) == list(workflow["jobs"])
