@@ -21,8 +21,8 @@ from container_harness.config import image_spec, load_config, load_pinning, load
 from container_harness.engine import connect
 from container_harness.load.bounded import bounded_run
 from container_harness.load.container_workers import bridge_gateway
+from container_harness.load.floor import health_floor_spec
 from container_harness.load.latency import read_raw_times, summarize
-from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV
 from container_harness.ownership import new_session
 from container_harness.run.container import start_container
 
@@ -41,7 +41,7 @@ def main() -> None:
         image = build_current(session, image_spec(config)).image_id
         run = run_spec(config, **load_pinning(config), host=bridge_gateway(session))
         spec = replace(
-            load_spec(config, {HEALTH_PATH_ENV: config.run.health_path, SCENARIO_ENV: "health"}),
+            health_floor_spec(load_spec(config), config.run.health_path),
             duration_s=args.duration,
             warmup_s=3.0,
             worker_wheels=ROOT / "wheelhouse" / "locust",

@@ -56,10 +56,17 @@ class HealthcheckExpect(_Strict):
     retries: int | None = None
 
 
+class PolicyConfig(_Strict):
+    """Rules a team sets for how its images are made, not measurements: on, a breach fails its check; off (the
+    default), it is a note with the line that turns the rule on."""
+
+    non_root: bool = False  # the image's USER is not root (image_config)
+    healthcheck: bool = False  # the image declares a HEALTHCHECK (docker_health; without one it is skipped)
+
+
 class ExpectConfig(_Strict):
     """What the built image must look like."""
 
-    user_not_root: bool = True
     uid: int | None = None
     ports: list[str] = Field(default_factory=list)
     healthcheck: HealthcheckExpect | None = None
@@ -188,6 +195,7 @@ class HarnessConfig(_Strict):
     baseline: str | None = None  # a report.json that report.md shows each figure's change against
     run: RunConfig
     expect: ExpectConfig = Field(default_factory=ExpectConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
     unhealthy: UnhealthyConfig | None = None
     volume: VolumeConfig | None = None
     load: LoadConfig = Field(default_factory=LoadConfig)

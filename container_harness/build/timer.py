@@ -4,11 +4,11 @@ plugin) or the classic builder, never pulling."""
 from __future__ import annotations
 
 import logging
+import secrets
 import shutil
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,6 +38,8 @@ from container_harness.specs import ImageSpec
 _log = logging.getLogger(__name__)
 BuildKind = Literal["full", "cached", "code_change", "dependency_change"]
 _TAIL_LINES = 25
+# git's test for a binary file: a NUL byte among its first 8,000 bytes.
+_BINARY_SNIFF_BYTES = 8000
 
 
 @dataclass(frozen=True)
@@ -225,11 +227,11 @@ def build_current(session: EngineSession, spec: ImageSpec) -> BuildRun:
 def time_builds(session: EngineSession, spec: ImageSpec, repeats: int = 1) -> BuildTimings:
     """Ensure the bases, then time `repeats` full (no cache), cached, code-change and dependency-change builds.
 
-    A change appends a unique comment line to `code_change_path` (or `dependency_change_path`) in a temporary
-    copy of the context (only the files .dockerignore lets through are copied); the user's tree is never
-    touched. Every image gets the run's own tag (`session.session_tag`; changed ones `-code-change`,
-    `-dependency-change`), so parallel runs with the same `spec.tag` never touch each other's; `spec.tag` moves
-    to the cached build's image only at clean-up, and only when it is kept.
+    A change appends unique blank lines (`unique_blank_lines`) to `code_change_path` (or
+    `dependency_change_path`) in a temporary copy of the context (only the files .dockerignore lets through are
+    copied); the user's tree is never touched. Every image gets the run's own tag (`session.session_tag`;
+    changed ones `-code-change`, `-dependency-change`), so parallel runs with the same `spec.tag` never touch
+    each other's; `spec.tag` moves to the cached build's image only at clean-up, and only when it is kept.
     """
     resolved = with_base_images(session, spec)
     builder = resolve_builder(spec.builder)
@@ -274,7 +276,8 @@ def _dockerfile_in(spec: ImageSpec, context: Path) -> Path:
 
 
 def changed_copy(spec: ImageSpec, kind: BuildKind, changed_path: str, into: Path) -> Path:
-    """Copy what the build would send (per .dockerignore) into `into`; append a comment to the changed file."""
+    """Copy what the build would send (per .dockerignore) into `into`; append unique blank lines to the changed
+    text file (a newline first when it lacks a final one); a binary file is refused."""
     source = spec.context.resolve()
     ignore_file = source / ".dockerignore"
     patterns = read_ignore_file(source)
@@ -297,9 +300,22 @@ def changed_copy(spec: ImageSpec, kind: BuildKind, changed_path: str, into: Path
             "(or .dockerignore keeps it out)",
             hint=f"point {kind}_path at a file, relative to the context, that the image's build reads",
         )
-    with target.open("a") as handle:
-        handle.write(f"\n# harness {kind.replace('_', ' ')} {uuid.uuid4().hex}\n")
+    content = target.read_bytes()
+    if b"\0" in content[:_BINARY_SNIFF_BYTES]:
+        raise ConfigError(
+            f"{kind}_path {changed_path!r} is a binary file: the harness changes text files only, since any "
+            "byte appended to a binary format (a protobuf model, a gzip archive) can break the build that reads it",
+            hint=f"point {kind}_path at a text file the build reads: a source file, a lock or requirements file",
+        )
+    newline = b"" if content.endswith(b"\n") or not content else b"\n"
+    target.write_bytes(content + newline + unique_blank_lines())
     return into
+
+
+def unique_blank_lines() -> bytes:
+    """16 lines of 0 to 15 spaces, one per hex digit of a random 64-bit number: new content for the build cache
+    that JSON, TOML, YAML, go.mod, go.sum, package.json, requirements files and source code all read as blank."""
+    return b"".join(b" " * int(digit, 16) + b"\n" for digit in secrets.token_hex(8))
 
 
 def _median_seconds(runs: list[BuildRun]) -> float:

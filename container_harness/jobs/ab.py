@@ -23,7 +23,8 @@ from container_harness.gate.ab_result import ROLES, AbResult, AbRounds, ImageSid
 from container_harness.gate.ab_stats import Settings
 from container_harness.image.inspect import inspect_image
 from container_harness.load.bounded import choose_processes
-from container_harness.load.runner import HEALTH_PATH_ENV, run_load
+from container_harness.load.latency import HEALTH_PATH_ENV
+from container_harness.load.runner import run_load
 from container_harness.measure.usage import cpu_capacity, limited_by
 from container_harness.measure.usage_sampler import StatsSampler, idle_stats
 from container_harness.ownership import EngineSession

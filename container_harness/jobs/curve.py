@@ -14,7 +14,7 @@ from container_harness.build.timer import build_current
 from container_harness.config import LoadConfig, image_spec, load_config, load_pinning, load_spec, run_spec
 from container_harness.engine import connect
 from container_harness.load.curve import run_curve
-from container_harness.load.runner import HEALTH_PATH_ENV
+from container_harness.load.latency import HEALTH_PATH_ENV
 from container_harness.ownership import new_session
 from container_harness.report.curve_plot import plot_curve
 from container_harness.run.container import RunningContainer, start_container

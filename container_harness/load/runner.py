@@ -34,10 +34,6 @@ from container_harness.load.latency import (
 from container_harness.ownership import EngineSession
 from container_harness.specs import LoadSpec
 
-# Conventions a locustfile may follow so the harness can ask for the framework's floor: with SCENARIO_ENV set
-# to "health" it sends only GETs of the path in HEALTH_PATH_ENV.
-SCENARIO_ENV = "HARNESS_LOAD_SCENARIO"
-HEALTH_PATH_ENV = "HARNESS_HEALTH_PATH"
 # Locust needs a few seconds beyond its run time to spawn, stop its users and exit.
 _GRACE_S = 60.0
 

@@ -31,7 +31,6 @@ from container_harness.summary import median, spread
 # a --no-cache build (the base came from the engine's store). Their cache flag says nothing.
 _NO_CACHE_STEPS = ("FROM", "ARG")
 _DOCKER_HEALTH_INTERVAL_S = 30.0  # what Docker uses when a HEALTHCHECK gives no --interval
-_ROOT_USERS = ("", "root", "0", "0:0", "root:root", "root:0", "0:root")
 _WASTED_FILES_REPORTED = 10
 
 StartContainer = Callable[..., RunningContainer]
@@ -107,13 +106,19 @@ def image_size(built_image: ImageFacts) -> None:
 
 @pytest.mark.container
 def image_config(
-    built_image: ImageFacts, harness_config: HarnessConfig, request: pytest.FixtureRequest
+    built_image: ImageFacts,
+    harness_config: HarnessConfig,
+    harness_results: Results,
+    request: pytest.FixtureRequest,
 ) -> None:
-    """User, exposed ports and HEALTHCHECK are what the configuration expects."""
+    """User, exposed ports and HEALTHCHECK are what the configuration expects; root is a policy (policy.non_root)."""
     expect = harness_config.expect
     problems: list[str] = []
-    if expect.user_not_root and built_image.user.strip() in _ROOT_USERS:
-        problems.append(f"the image runs as root (USER {built_image.user!r}); add a USER instruction")
+    root = judgements.runs_as_root(built_image.user)
+    if root is not None and harness_config.policy.non_root:
+        problems.append(judgements.enforced(root, "non_root"))
+    elif root is not None:
+        harness_results.note(judgements.not_enforced(root, "non_root"))
     if expect.uid is not None:
         running: RunningContainer = request.getfixturevalue("running_container")
         exit_code, output = running.container.exec_run(["id", "-u"])
@@ -185,13 +190,21 @@ def docker_health(
     harness_config: HarnessConfig,
     harness_results: Results,
 ) -> None:
-    """The image's HEALTHCHECK reports `healthy`, probed at its own interval unless run.health_interval_s says."""
-    assert built_image.healthcheck, f"{built_image.tag} declares no HEALTHCHECK"
+    """The image's HEALTHCHECK reports `healthy`, probed at its own interval unless run.health_interval_s says.
+
+    An image without one fails when policy.healthcheck is on, else the check is skipped as not measured.
+    """
+    missing = judgements.lacks_healthcheck(built_image.tag, built_image.healthcheck)
+    if missing is not None:
+        if harness_config.policy.healthcheck:
+            pytest.fail(judgements.enforced(missing, "healthcheck"), pytrace=False)
+        harness_results.note(judgements.not_enforced(missing, "healthcheck"))
+        pytest.skip(f"startup.healthy_s not measured: {judgements.not_enforced(missing, 'healthcheck')}")
     interval = harness_config.run.health_interval_s
     running = start_container(health_interval_s=interval)
     healthy_s = running.wait_health("healthy", timeout_s=harness_config.run.health_timeout_s)
     harness_results.record("startup.healthy_s", round(healthy_s, 4), unit="s")
-    image_interval = built_image.healthcheck.get("interval_s") or _DOCKER_HEALTH_INTERVAL_S
+    image_interval = (built_image.healthcheck or {}).get("interval_s") or _DOCKER_HEALTH_INTERVAL_S
     harness_results.record("startup.image_health_interval_s", image_interval, unit="s")
     harness_results.record(
         "startup.health_interval_s", image_interval if interval is None else interval, unit="s"

@@ -38,3 +38,28 @@ def no_memory_reported(memory_bytes: int, container: str) -> str | None:
         f"the engine reported no memory use for {container}: its stats carry no memory figures (the cgroup "
         "memory controller is off or not delegated), so memory.idle_bytes cannot be measured here"
     )
+
+
+def runs_as_root(user: str) -> str | None:
+    """An image without USER, or whose USER names root or uid 0, runs its process as root."""
+    name = user.strip().split(":", 1)[0]
+    if name not in ("", "root", "0"):
+        return None
+    return f"the image runs as root (USER {user!r}): add a USER instruction"
+
+
+def lacks_healthcheck(tag: str, healthcheck: object) -> str | None:
+    """Docker reports a container's health only when its image declares a HEALTHCHECK."""
+    if healthcheck:
+        return None
+    return f"{tag} declares no HEALTHCHECK, so Docker never reports it healthy: add one"
+
+
+def enforced(finding: str, policy: str) -> str:
+    """A breach of a policy that is on, with the one configuration line that waives it."""
+    return f"{finding}, or waive the policy with `[tool.harness.policy] {policy} = false`"
+
+
+def not_enforced(finding: str, policy: str) -> str:
+    """A breach of a policy that is off, with the one configuration line that makes it fail."""
+    return f"{finding} (not enforced: `[tool.harness.policy] {policy} = true` makes this a failure)"

@@ -3,27 +3,28 @@
 Protocol for stable numbers on a small machine: the container is pinned to load.container_cpuset and Locust
 to load.locust_cpuset, so the load generator never takes CPU from the service; the report states the pinning.
 load.container_env adds environment for the loaded container only (e.g. as many workers as CPUs pinned).
-With load.health_floor the same container then serves the health path alone, and the ratio of the two
+With load.health_floor the same container then serves the health path alone, driven by the harness's own
+locustfile (container_harness.load.floor) with the scenario's users, timing and pinning, and the ratio of the two
 throughputs says how much of the framework's floor the real endpoint keeps. Each run records the container's,
 the load generator's and docker-proxy's CPU, and what bound it (load.limited_by, load.health_limited_by):
-"service", "proxy" (the userland port proxy between them) or "client" (the container had CPU to spare, so the
-load generator set the throughput). load.pin_proxy pins docker-proxy to the generator's CPUs; run.network =
-"host" takes it out of the path.
+"service", "proxy" (the userland port proxy between them), "machine" (the host's CPUs were busy with others)
+or "client" (the container had CPU to spare, so the load generator set the throughput). load.pin_proxy pins
+docker-proxy to the generator's CPUs; run.network = "host" takes it out of the path.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import replace
 
 import pytest
 
 from container_harness.config import HarnessConfig, load_pinning, load_spec
 from container_harness.errors import ConfigError
 from container_harness.load.bounded import BoundedRun, bounded_run
-from container_harness.load.latency import read_raw_times
-from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, LoadResult
+from container_harness.load.floor import health_floor_spec
+from container_harness.load.latency import HEALTH_PATH_ENV, read_raw_times
+from container_harness.load.runner import LoadResult
 from container_harness.ownership import EngineSession
 from container_harness.report.results import Results
 from container_harness.run.container import RunningContainer
@@ -77,7 +78,7 @@ def load(
     if result.failures:
         failures.append(f"{result.failures} of the scenario's requests failed (see {result.log_path})")
     if load.health_floor:
-        health_spec = replace(spec, env={**spec.env, SCENARIO_ENV: "health"})
+        health_spec = health_floor_spec(spec, harness_config.run.health_path)
         doing = f"load-testing its health path {harness_config.run.health_path}"
         floor_run = bounded_run(
             running, health_spec, reports / "health", doing, pin_proxy=load.pin_proxy, engine=harness_session

@@ -13,14 +13,15 @@ import pytest
 
 from container_harness.errors import HarnessError
 from container_harness.load.command import RECORDER
-from container_harness.load.latency import read_raw_times
-from container_harness.load.runner import HEALTH_PATH_ENV, SCENARIO_ENV, run_load
+from container_harness.load.latency import HEALTH_PATH_ENV, read_raw_times
+from container_harness.load.runner import run_load
 from container_harness.specs import LoadSpec
 
 pytestmark = pytest.mark.container
 
 LOCUSTFILE = Path(__file__).resolve().parents[2] / "benchmarks" / "locustfile.py"
 # The benchmark's locustfile in its health scenario: GETs of one path, no model metadata needed.
+SCENARIO_ENV = "HARNESS_LOAD_SCENARIO"
 HEALTH_ONLY = {SCENARIO_ENV: "health", HEALTH_PATH_ENV: "/"}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from container_harness.config import load_config, load_pinning, load_spec, run_spec
 from container_harness.jobs.ab import plan_of
-from container_harness.load.runner import HEALTH_PATH_ENV
+from container_harness.load.latency import HEALTH_PATH_ENV
 from container_harness.specs import AUTO_PROCESSES
 
 CONFIG = """tag = "tiny:test"
