@@ -84,14 +84,6 @@ def _context(tmp_path: Path) -> ImageSpec:
     return ImageSpec(dockerfile=context / "Dockerfile", context=context, tag="probe")
 
 
-def test_changed_copy_appends_a_comment_to_the_changed_file_of_a_copy(tmp_path: Path) -> None:
-    spec = _context(tmp_path)
-    copy = changed_copy(spec, "code_change", "app.py", tmp_path / "copy")
-    assert (copy / "app.py").read_text().startswith("print('hi')\n\n# harness code change ")
-    assert (spec.context / "app.py").read_text() == "print('hi')\n"
-    assert not (copy / "notes.txt").exists()
-
-
 @pytest.mark.parametrize("path", ["absent.py", "notes.txt"])
 def test_a_change_path_the_build_never_sees_is_a_configuration_error(tmp_path: Path, path: str) -> None:
     spec = _context(tmp_path)
