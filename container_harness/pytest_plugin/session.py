@@ -12,14 +12,12 @@ import json
 import logging
 import os
 import platform
-import signal
-import threading
 import time
 import warnings
 from collections.abc import Callable, Generator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -29,6 +27,7 @@ from container_harness.config import HarnessConfig, load_config
 from container_harness.errors import ConfigNotFoundError, ContainerExitedError, HarnessError
 from container_harness.figures import lookup
 from container_harness.gate.budgets import Budget, load_budgets
+from container_harness.interrupts import sigterm_as_interrupt
 from container_harness.measure.contention import ContentionSampler, Window, window
 from container_harness.ownership import LABEL, EngineSession
 from container_harness.pytest_plugin import catalogue
@@ -64,7 +63,7 @@ class HarnessSession:
         self._contention: ContentionSampler | None = None
         self._engine_cpus = 1
         self._harness_config: HarnessConfig | None = None
-        self._restore: list[Callable[[], None]] = []
+        self._lifetime = ExitStack()  # what the engine session changed in the process, undone by end_engine
 
     # -- configuration -------------------------------------------------------------------------------
 
@@ -94,13 +93,11 @@ class HarnessSession:
         self.engine = engine
         previous_ryuk = os.environ.get(_RYUK)
         os.environ[_RYUK] = "true"  # its reaper container would outlive our own clean-up rules
-        self._restore.append(lambda: _restore_env(_RYUK, previous_ryuk))
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-            self._restore.append(lambda: _restore_signal(signal.SIGTERM, previous))
+        self._lifetime.callback(_restore_env, _RYUK, previous_ryuk)
+        self._lifetime.enter_context(sigterm_as_interrupt())
         self._engine_cpus = int(engine.client.info().get("NCPU") or 1)
         sampler = self._contention = ContentionSampler(engine.client, (LABEL, engine.id)).start()
-        self._restore.append(sampler.stop)
+        self._lifetime.callback(sampler.stop)
 
     def end_engine(self) -> None:
         """Remove everything labelled with the run (the kept image excepted); idempotent."""
@@ -110,8 +107,7 @@ class HarnessSession:
                 config = self._harness_config
                 engine.cleanup(keep_images=[config.tag] if config is not None and config.keep_image else [])
         finally:
-            while self._restore:
-                self._restore.pop()()
+            self._lifetime.close()
 
     # -- collection ----------------------------------------------------------------------------------
 
@@ -316,15 +312,6 @@ class HarnessSession:
 def _warn(note: str) -> None:
     """A note as a HarnessNote warning: pytest shows it with the test that made it, `-W error` fails that test."""
     warnings.warn(HarnessNote(note), stacklevel=3)
-
-
-def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM handled like Ctrl-C, so fixtures tear down and the session's objects are removed."""
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
-def _restore_signal(signum: int, handler: Any) -> None:
-    signal.signal(signum, handler)
 
 
 def _restore_env(name: str, value: str | None) -> None:
