@@ -3,6 +3,7 @@ engine, configuration and report stack (docker, testcontainers, pydantic, rich) 
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,10 @@ def requires_container_marker(markexpr: str) -> bool:
     """Whether a `-m` expression selects tests marked `container` and only those."""
     if not markexpr:
         return False
-    from _pytest.mark.expression import Expression  # pytest has no public way to evaluate a -m expression
+    # Private, and kept: pytest (9.2) has no public evaluator of `-m` expressions (pytest.Mark and
+    # Node.iter_markers give an item's marks, not the expression's answer), and a parser of our own would be a
+    # second grammar that drifts from pytest's. test_plugin's selection tests fail if this module changes.
+    from _pytest.mark.expression import Expression
 
     expression = Expression.compile(markexpr)
 
@@ -41,7 +45,13 @@ def has_configuration(config: pytest.Config) -> bool:
     if config_file(config) is not None:
         return True
     pyproject = Path(config.rootpath) / "pyproject.toml"
-    return pyproject.is_file() and "[tool.harness" in pyproject.read_text()
+    if not pyproject.is_file():
+        return False
+    try:
+        tool = tomllib.loads(pyproject.read_text()).get("tool", {})
+    except tomllib.TOMLDecodeError:
+        return True  # let the harness's own reading name the syntax error, rather than quietly stay away
+    return isinstance(tool, dict) and "harness" in tool
 
 
 def config_file(config: pytest.Config) -> Path | None:

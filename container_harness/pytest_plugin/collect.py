@@ -31,14 +31,10 @@ class HarnessChecks(pytest.Module):
             session, path=Path(checks.__file__), name=NODE_NAME, nodeid=NODE_NAME
         )
         collector.selection = tuple(selection)
+        # Through the public `obj` setter: pytest never imports a module for this collector, and looks the
+        # items' functions up in this one.
+        collector.obj = _module_of(collector.selection)
         return collector
-
-    def _getobj(self) -> types.ModuleType:
-        """A module holding exactly the selected check functions (pytest looks items' functions up here)."""
-        module = types.ModuleType(f"{checks.__name__}[selected]")
-        for check in self.selection:
-            setattr(module, check.name, check.function)
-        return module
 
     def istestfunction(self, obj: object, name: str) -> bool:
         """Only the selected checks are tests, whatever the user's python_functions setting says."""
@@ -53,6 +49,14 @@ class HarnessChecks(pytest.Module):
                 item.stash[CHECK_KEY] = check
                 items.append(item)
         return items
+
+
+def _module_of(selection: Sequence[Check]) -> types.ModuleType:
+    """A module holding exactly the selected check functions, under their names."""
+    module = types.ModuleType(f"{checks.__name__}[selected]")
+    for check in selection:
+        setattr(module, check.name, check.function)
+    return module
 
 
 def _flat(made: object) -> Iterable[pytest.Item]:

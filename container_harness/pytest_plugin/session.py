@@ -10,18 +10,18 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import platform
 import time
 import warnings
-from collections.abc import Callable, Generator
-from contextlib import ExitStack
+from collections.abc import Callable, Generator, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.console import Console
+from testcontainers.core.config import testcontainers_config
 
 from container_harness.config import HarnessConfig, load_config
 from container_harness.errors import ConfigNotFoundError, ContainerExitedError, HarnessError
@@ -42,7 +42,6 @@ from container_harness.report.results import Results
 _log = logging.getLogger(__name__)
 BUDGET_FIXTURE = "harness_budget"
 _ENVIRONMENT = "environment"  # report group of facts about the run, not of the image
-_RYUK = "TESTCONTAINERS_RYUK_DISABLED"
 _LATE = ("load", "budgets")  # stages of built-in checks that run after users' own tests
 
 
@@ -91,9 +90,7 @@ class HarnessSession:
     def start_engine(self, engine: EngineSession) -> None:
         """Hold the run's engine session; from now on SIGTERM tears down like Ctrl-C and Ryuk stays off."""
         self.engine = engine
-        previous_ryuk = os.environ.get(_RYUK)
-        os.environ[_RYUK] = "true"  # its reaper container would outlive our own clean-up rules
-        self._lifetime.callback(_restore_env, _RYUK, previous_ryuk)
+        self._lifetime.enter_context(ryuk_disabled())
         self._lifetime.enter_context(sigterm_as_interrupt())
         self._engine_cpus = int(engine.client.info().get("NCPU") or 1)
         sampler = self._contention = ContentionSampler(engine.client, (LABEL, engine.id)).start()
@@ -227,12 +224,15 @@ class HarnessSession:
         if self.report is not None:
             self._write_report(self.report)
 
-    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        """The figures and budgets as tables at the end of the run."""
+    def pytest_terminal_summary(
+        self, terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+    ) -> None:
+        """The figures and budgets as tables at the end of the run, as wide as pytest's own lines."""
         if self.report is None:
             return
         buffer = io.StringIO()
-        console = Console(file=buffer, width=terminalreporter._tw.fullwidth, force_terminal=terminalreporter.hasmarkup)
+        width = config.get_terminal_writer().fullwidth
+        console = Console(file=buffer, width=width, force_terminal=terminalreporter.hasmarkup)
         for table in render.render_rich_table(self.report):
             console.print(table)
         terminalreporter.write_sep("=", "container harness")
@@ -314,11 +314,19 @@ def _warn(note: str) -> None:
     warnings.warn(HarnessNote(note), stacklevel=3)
 
 
-def _restore_env(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
+@contextmanager
+def ryuk_disabled() -> Iterator[None]:
+    """testcontainers starts no Ryuk reaper within the block (it would outlive our own clean-up rules).
+
+    Set on testcontainers' config object: it reads TESTCONTAINERS_RYUK_DISABLED once and keeps the answer, so
+    setting the variable after anything asked has no effect. Its previous setting is back after the block.
+    """
+    previous = testcontainers_config.ryuk_disabled
+    testcontainers_config.ryuk_disabled = True
+    try:
+        yield
+    finally:
+        testcontainers_config.ryuk_disabled = previous
 
 
 def _first_line(report: pytest.TestReport) -> str:
