@@ -61,3 +61,20 @@ def config_file(config: pytest.Config) -> Path | None:
         return None
     path = Path(value)
     return path if path.is_absolute() else Path(config.rootpath) / path
+
+
+def xdist_worker(config: pytest.Config) -> bool:
+    """Whether this process is a pytest-xdist worker (xdist's own test: its config has `workerinput`)."""
+    return hasattr(config, "workerinput")
+
+
+def xdist_distributes(config: pytest.Config) -> bool:
+    """Whether pytest-xdist spreads this run over workers: this is one, or the controller that starts them.
+
+    The controller's test is xdist's own (a --dist mode, `-n N`'s or given, with workers to run it, and not
+    --collect-only), from options xdist has settled before any plugin's pytest_configure.
+    """
+    if xdist_worker(config):
+        return True
+    spreads = config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
+    return spreads and not config.getoption("collectonly")

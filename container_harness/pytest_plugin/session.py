@@ -31,7 +31,13 @@ from container_harness.interrupts import sigterm_as_interrupt
 from container_harness.measure.contention import ContentionSampler, Window, window
 from container_harness.ownership import LABEL, EngineSession
 from container_harness.pytest_plugin import catalogue
-from container_harness.pytest_plugin.activation import config_file, has_configuration, requires_container_marker
+from container_harness.pytest_plugin.activation import (
+    config_file,
+    has_configuration,
+    requires_container_marker,
+    xdist_distributes,
+    xdist_worker,
+)
 from container_harness.pytest_plugin.catalogue import Check
 from container_harness.pytest_plugin.collect import HarnessChecks, check_of
 from container_harness.pytest_plugin.notes import HarnessNote
@@ -43,6 +49,12 @@ _log = logging.getLogger(__name__)
 BUDGET_FIXTURE = "harness_budget"
 _ENVIRONMENT = "environment"  # report group of facts about the run, not of the image
 _LATE = ("load", "budgets")  # stages of built-in checks that run after users' own tests
+ENGINE_FIXTURE = "harness_session"
+XDIST_OFF = (
+    "the harness is off under pytest-xdist: its built-in checks are not collected, tests that use the engine "
+    f"({ENGINE_FIXTURE}) are skipped and no report is written, because every worker would build, run and measure "
+    "the image on its own, on CPUs the other workers load; run the container tests in one process: -n 0"
+)
 
 
 class HarnessSession:
@@ -63,6 +75,9 @@ class HarnessSession:
         self._engine_cpus = 1
         self._harness_config: HarnessConfig | None = None
         self._lifetime = ExitStack()  # what the engine session changed in the process, undone by end_engine
+        self.distributed = xdist_distributes(config)  # then off, as pytest-benchmark is: see XDIST_OFF
+        if self.distributed and not xdist_worker(config):
+            config.issue_config_time_warning(HarnessNote(XDIST_OFF), stacklevel=2)
 
     # -- configuration -------------------------------------------------------------------------------
 
@@ -148,6 +163,8 @@ class HarnessSession:
         """Built-in checks join a run given --harness or --harness-checks, or one whose `-m` asks for
         `container` tests (like `-m container`, not `-m "not data"`) in a project with a harness configuration.
         """
+        if self.distributed:
+            return False
         options = self.pytest_config.option
         if options.harness or options.harness_checks:
             return True
@@ -157,7 +174,10 @@ class HarnessSession:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        """A check whose need failed is skipped as blocked; a budget on a figure nobody measures, too."""
+        """A check whose need failed is skipped as blocked; a budget on a figure nobody measures, too; under
+        pytest-xdist, a test that needs the engine."""
+        if self.distributed and ENGINE_FIXTURE in getattr(item, "fixturenames", ()):
+            pytest.skip("the harness is off under pytest-xdist (see the note in the summary); run with -n 0")
         check = check_of(item)
         if check is None:
             return
@@ -218,9 +238,10 @@ class HarnessSession:
         """Write report.json and report.md when the run measured anything.
 
         tryfirst: before junitxml writes its file, so the suite-level properties get into it. Clean-up is the
-        `harness_session` fixture's finalizer, with pytest_unconfigure as the last chance.
+        `harness_session` fixture's finalizer, with pytest_unconfigure as the last chance. Under pytest-xdist no
+        process writes one: each worker saw only its share of the tests.
         """
-        self.report = self._build_report()
+        self.report = None if self.distributed else self._build_report()
         if self.report is not None:
             self._write_report(self.report)
 
@@ -228,6 +249,10 @@ class HarnessSession:
         self, terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
     ) -> None:
         """The figures and budgets as tables at the end of the run, as wide as pytest's own lines."""
+        if self.distributed:
+            terminalreporter.write_sep("=", "container harness")
+            terminalreporter.write_line(f"note: {XDIST_OFF}", yellow=True)
+            return
         if self.report is None:
             return
         buffer = io.StringIO()

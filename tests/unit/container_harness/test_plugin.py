@@ -357,3 +357,44 @@ def test_a_note_is_also_a_pytest_warning_that_can_be_made_fatal(pytester: pytest
         "-p", "no:cacheprovider", "-W", "error::container_harness.pytest_plugin.notes.HarnessNote", "test_user.py"
     )
     fatal.assert_outcomes(failed=1)
+
+
+ENGINE_TEST = """
+import pytest
+
+
+@pytest.mark.container
+def test_user_engine_check(harness_session):
+    raise AssertionError("reached the engine under pytest-xdist")
+"""
+
+
+def test_under_xdist_the_harness_turns_itself_off_with_one_note_and_writes_no_report(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{pytester.path}/no-such.sock")  # a regression cannot reach an engine
+    _project(pytester)
+    pytester.makepyfile(test_engine=ENGINE_TEST)
+    result = pytester.runpytest("-p", "xdist", "-n", "2", "-p", "no:cacheprovider", "-m", "container", "-rs")
+    # No built-in check was collected on any worker: the user's two tests are all there is.
+    result.assert_outcomes(passed=1, skipped=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "2 workers [[]2 items[]]",
+            "*HarnessNote: the harness is off under pytest-xdist: its built-in checks are not collected*",
+            "*= container harness =*",
+            "note: the harness is off under pytest-xdist*",
+            "SKIPPED [[]1[]] *the harness is off under pytest-xdist (see the note in the summary); run with -n 0",
+        ]
+    )
+    assert result.stdout.str().count("the harness is off under pytest-xdist: its built-in") == 2  # warning, summary
+    assert not (pytester.path / "out").exists()
+    assert "container-harness::" not in result.stdout.str()
+
+
+def test_with_n_0_the_harness_runs_as_without_xdist(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    result = pytester.runpytest("-p", "xdist", "-n", "0", "-p", "no:cacheprovider", "--harness-checks", "budgets")
+    result.assert_outcomes(passed=2, skipped=2)
+    assert "pytest-xdist" not in result.stdout.str()
+    assert (pytester.path / "out" / "report.json").is_file()
