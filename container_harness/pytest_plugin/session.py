@@ -1,35 +1,25 @@
-"""`HarnessSession`: the one object that holds a pytest run's harness state and implements its hooks.
+"""`HarnessSession`: the one object registered for a harness run; it implements the run's hooks.
 
-`plugin.py` registers it in `pytest_configure`. It changes nothing in a run until a test asks for the engine
-(the `harness_session` fixture): only then are the SIGTERM handler and testcontainers' Ryuk switch set, and
-both are restored when the engine session ends.
+`plugin.py` registers it in `pytest_configure`. It selects and orders the built-in checks, skips the blocked
+ones, and turns harness errors into readable failures; the engine session and what it changes in the process
+live in `EngineLifetime` (engine_lifetime.py), the report in `RunReport` (run_report.py). It changes nothing in a
+run until a test asks for the engine (the `harness_session` fixture), and nothing at all under pytest-xdist.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import platform
-import time
-import warnings
-from collections.abc import Callable, Generator, Iterator
-from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
-from testcontainers.core.config import testcontainers_config
 
 from container_harness.config import HarnessConfig, load_config
 from container_harness.errors import ConfigNotFoundError, ContainerExitedError, HarnessError
-from container_harness.figures import lookup
 from container_harness.gate.budgets import Budget, load_budgets
-from container_harness.interrupts import sigterm_as_interrupt
-from container_harness.measure.contention import ContentionSampler, Window, window
-from container_harness.ownership import LABEL, EngineSession
+from container_harness.ownership import EngineSession
 from container_harness.pytest_plugin import catalogue
 from container_harness.pytest_plugin.activation import (
     config_file,
@@ -40,16 +30,14 @@ from container_harness.pytest_plugin.activation import (
 )
 from container_harness.pytest_plugin.catalogue import Check
 from container_harness.pytest_plugin.collect import HarnessChecks, check_of
+from container_harness.pytest_plugin.engine_lifetime import EngineLifetime
 from container_harness.pytest_plugin.notes import HarnessNote
-from container_harness.report import render
-from container_harness.report.commit import commit_sha
-from container_harness.report.results import Results
+from container_harness.pytest_plugin.run_report import RunReport
 
 _log = logging.getLogger(__name__)
 BUDGET_FIXTURE = "harness_budget"
-_ENVIRONMENT = "environment"  # report group of facts about the run, not of the image
-_LATE = ("load", "budgets")  # stages of built-in checks that run after users' own tests
 ENGINE_FIXTURE = "harness_session"
+_LATE = ("load", "budgets")  # stages of built-in checks that run after users' own tests
 XDIST_OFF = (
     "the harness is off under pytest-xdist: its built-in checks are not collected, tests that use the engine "
     f"({ENGINE_FIXTURE}) are skipped and no report is written, because every worker would build, run and measure "
@@ -58,23 +46,15 @@ XDIST_OFF = (
 
 
 class HarnessSession:
-    """A pytest run's harness: configuration, recorded figures, the engine session, and the report."""
+    """A pytest run's harness: its configuration, the checks it selected and which failed, its engine and report."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.pytest_config = config
-        self.results = Results(on_record=self._announce_figure, on_note=_warn)
-        self.started_at = datetime.now(UTC)
-        self.started = time.monotonic()
-        self.engine: EngineSession | None = None
         self.selection: list[Check] = []
         self.failed: dict[str, str] = {}  # check name -> the failed check behind it and why
-        self.report: dict[str, Any] | None = None
-        self.suite_property: Callable[[str, object], None] | None = None  # record_testsuite_property
-        self.contended: dict[str, Window] = {}  # check name -> what other containers used while it measured
-        self._contention: ContentionSampler | None = None
-        self._engine_cpus = 1
+        self.engine = EngineLifetime()
+        self.run_report = RunReport(config, self.config)
         self._harness_config: HarnessConfig | None = None
-        self._lifetime = ExitStack()  # what the engine session changed in the process, undone by end_engine
         self.distributed = xdist_distributes(config)  # then off, as pytest-benchmark is: see XDIST_OFF
         if self.distributed and not xdist_worker(config):
             config.issue_config_time_warning(HarnessNote(XDIST_OFF), stacklevel=2)
@@ -100,26 +80,16 @@ class HarnessSession:
         except HarnessError as exc:
             raise pytest.UsageError(str(exc)) from exc
 
-    # -- the engine session: the only time the run's process is changed ------------------------------
+    # -- the engine session (the fixture's) ------------------------------------------------------------
 
     def start_engine(self, engine: EngineSession) -> None:
         """Hold the run's engine session; from now on SIGTERM tears down like Ctrl-C and Ryuk stays off."""
-        self.engine = engine
-        self._lifetime.enter_context(ryuk_disabled())
-        self._lifetime.enter_context(sigterm_as_interrupt())
-        self._engine_cpus = int(engine.client.info().get("NCPU") or 1)
-        sampler = self._contention = ContentionSampler(engine.client, (LABEL, engine.id)).start()
-        self._lifetime.callback(sampler.stop)
+        self.engine.start(engine)
 
     def end_engine(self) -> None:
         """Remove everything labelled with the run (the kept image excepted); idempotent."""
-        engine, self.engine = self.engine, None
-        try:
-            if engine is not None:
-                config = self._harness_config
-                engine.cleanup(keep_images=[config.tag] if config is not None and config.keep_image else [])
-        finally:
-            self._lifetime.close()
+        config = self._harness_config
+        self.engine.end(keep_images=[config.tag] if config is not None and config.keep_image else [])
 
     # -- collection ----------------------------------------------------------------------------------
 
@@ -212,7 +182,9 @@ class HarnessSession:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         """Harness errors as their message and hint, container logs as a report section, figures as properties."""
-        item.user_properties.extend((name, _property_value(value)) for name, value in self.results.drain())
+        item.user_properties.extend(
+            (name, _property_value(value)) for name, value in self.run_report.results.drain()
+        )
         report: pytest.TestReport = yield
         error = call.excinfo.value if call.excinfo is not None else None
         if isinstance(error, HarnessError):
@@ -222,16 +194,13 @@ class HarnessSession:
         check = check_of(item)
         if check is not None and report.failed and check.name not in self.failed:
             self.failed[check.name] = f"{check.name}: {_first_line(report)}"
-        if check is not None and call.when == "call" and self._contention is not None:
-            seen = window(self._contention.samples, call.start, call.stop, self._engine_cpus)
-            if seen.max_share >= self.config().contention_cpu_share:
-                self.contended[check.name] = seen
+        if check is not None and call.when == "call":
+            seen = self.engine.contention(call.start, call.stop)
+            if seen is not None and seen.max_share >= self.config().contention_cpu_share:
+                self.run_report.contended[check.name] = seen
         return report
 
-    # -- the report ----------------------------------------------------------------------------------
-
-    def _announce_figure(self, name: str, value: Any, unit: str | None) -> None:
-        self.pytest_config.hook.pytest_harness_figure(config=self.pytest_config, name=name, value=value, unit=unit)
+    # -- the end of the run --------------------------------------------------------------------------
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -241,117 +210,26 @@ class HarnessSession:
         `harness_session` fixture's finalizer, with pytest_unconfigure as the last chance. Under pytest-xdist no
         process writes one: each worker saw only its share of the tests.
         """
-        self.report = None if self.distributed else self._build_report()
-        if self.report is not None:
-            self._write_report(self.report)
+        if not self.distributed:
+            self.run_report.finish(self.selection)
 
     def pytest_terminal_summary(
         self, terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
     ) -> None:
-        """The figures and budgets as tables at the end of the run, as wide as pytest's own lines."""
+        """The report's tables at the end of the run; under pytest-xdist, why there are none."""
         if self.distributed:
             terminalreporter.write_sep("=", "container harness")
             terminalreporter.write_line(f"note: {XDIST_OFF}", yellow=True)
-            return
-        if self.report is None:
-            return
-        buffer = io.StringIO()
-        width = config.get_terminal_writer().fullwidth
-        console = Console(file=buffer, width=width, force_terminal=terminalreporter.hasmarkup)
-        for table in render.render_rich_table(self.report):
-            console.print(table)
-        terminalreporter.write_sep("=", "container harness")
-        for note in self.report.get("notes", []):
-            terminalreporter.write_line(f"note: {note}", yellow=True)
-        terminalreporter.write(buffer.getvalue())
-        terminalreporter.write_line(f"report: {self.config().report_path}")
+        else:
+            self.run_report.summary(terminalreporter)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Last-chance clean-up."""
         self.end_engine()
 
-    def _build_report(self) -> dict[str, Any] | None:
-        """The report of what the run measured, or None when it measured nothing (e.g. only unit tests ran).
-
-        The engine facts every container test records are not a measurement: a run of container tests that
-        use no harness check must not overwrite the report of a run that did.
-        """
-        figures = self.results.figures()
-        if not any(group != _ENVIRONMENT for group in figures) and not self.results.budgets:
-            return None
-        environment: dict[str, Any] = {
-            "commit": commit_sha(self.config().root),
-            "harness": {
-                "started_at": self.started_at.isoformat(timespec="seconds"),
-                "wall_s": round(time.monotonic() - self.started, 3),
-                "python": platform.python_version(),
-                "pytest": pytest.__version__,
-                "platform": platform.platform(),
-                "checks": [check.name for check in self.selection],
-            }
-        }
-        notes = list(self.results.notes)
-        if self.contended:
-            environment["contention"] = self._contention_report(figures)
-            # After the tests, so a note in the report only: a warning here would reach no test.
-            notes.append(self._contention_note(environment["contention"]["figures"]))
-        hook = self.pytest_config.hook
-        hook.pytest_harness_environment(config=self.pytest_config, environment=environment)
-        report = render.build_report(figures, self.results.units(), self.results.budgets, environment)
-        if notes:
-            report["notes"] = notes
-        hook.pytest_harness_update_report(config=self.pytest_config, report=report)
-        return report
-
-    def _contention_report(self, figures: dict[str, Any]) -> dict[str, Any]:
-        """Which checks measured on a busy engine, and the figures they recorded (the gate's inconclusive ones)."""
-        contended = [check for check in self.selection if check.name in self.contended]
-        names = [name for check in contended for name in check.records if lookup(figures, name) is not None]
-        return {
-            "threshold_share": self.config().contention_cpu_share,
-            "checks": {name: seen.to_report() for name, seen in self.contended.items()},
-            "figures": names,
-        }
-
-    def _contention_note(self, names: list[str]) -> str:
-        return (
-            f"other containers used over {self.config().contention_cpu_share:.0%} of the engine's CPUs while "
-            f"{', '.join(self.contended)} measured: {len(names)} figures are marked contended (environment.contention)"
-        )
-
     def markdown(self, report: dict[str, Any]) -> str:
-        """report.md's text: the report, with each figure's change against the configured baseline."""
-        return render.render_markdown(report, render.read_baseline(self.config().baseline_path))
-
-    def _write_report(self, report: dict[str, Any]) -> None:
-        """report.json, report.md and suite-level JUnit properties."""
-        config = self.config()
-        render.write_json(report, config.report_path)
-        config.markdown_path.parent.mkdir(parents=True, exist_ok=True)
-        config.markdown_path.write_text(self.markdown(report))
-        if self.suite_property is not None:
-            for name, value in render.junit_properties(report):
-                self.suite_property(name, value)
-
-
-def _warn(note: str) -> None:
-    """A note as a HarnessNote warning: pytest shows it with the test that made it, `-W error` fails that test."""
-    warnings.warn(HarnessNote(note), stacklevel=3)
-
-
-@contextmanager
-def ryuk_disabled() -> Iterator[None]:
-    """testcontainers starts no Ryuk reaper within the block (it would outlive our own clean-up rules).
-
-    Set on testcontainers' config object: it reads TESTCONTAINERS_RYUK_DISABLED once and keeps the answer, so
-    setting the variable after anything asked has no effect. Its previous setting is back after the block.
-    """
-    previous = testcontainers_config.ryuk_disabled
-    testcontainers_config.ryuk_disabled = True
-    try:
-        yield
-    finally:
-        testcontainers_config.ryuk_disabled = previous
+        """report.md's text (the job-summary writer's too)."""
+        return self.run_report.markdown(report)
 
 
 def _first_line(report: pytest.TestReport) -> str:

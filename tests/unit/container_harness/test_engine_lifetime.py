@@ -1,11 +1,11 @@
-"""What the plugin's engine session changes in the process, and that it changes it back."""
+"""What holding the engine changes in the process (Ryuk), and that it changes it back."""
 
 from __future__ import annotations
 
 import pytest
 from testcontainers.core.config import testcontainers_config
 
-from container_harness.pytest_plugin.session import ryuk_disabled
+from container_harness.pytest_plugin.engine_lifetime import ryuk_disabled
 
 
 def test_ryuk_is_off_within_the_block_even_after_testcontainers_read_its_setting(
