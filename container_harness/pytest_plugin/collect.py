@@ -1,4 +1,4 @@
-"""The collector that turns the selected built-in checks into test items, in the catalogue's order.
+"""The collector that turns the selected built-in checks into test items, and where they go among the run's.
 
 A `pytest.Module` over a module object made for the selection, so items get pytest's own fixtures,
 parametrization (one budget per item) and markers, and node ids `container-harness::<check>`.
@@ -17,6 +17,8 @@ from container_harness.pytest_plugin.catalogue import Check
 
 NODE_NAME = "container-harness"
 CHECK_KEY = pytest.StashKey["Check"]()
+BUDGET_FIXTURE = "harness_budget"  # the budgets check's argument: one item per budget
+_LATE = ("load", "budgets")  # stages of built-in checks that run after users' own tests
 
 
 class HarnessChecks(pytest.Module):
@@ -49,6 +51,30 @@ class HarnessChecks(pytest.Module):
                 item.stash[CHECK_KEY] = check
                 items.append(item)
         return items
+
+
+def place_checks(session: pytest.Session, selection: Sequence[Check], items: list[pytest.Item]) -> None:
+    """Add the selection's items around the collected ones: checks up to the measuring stage first, users' tests
+    next, the load check and budgets after them; reported like any collected module, so "collected N" counts them.
+    """
+    collector = HarnessChecks.for_session(session, selection)
+    made = [item for item in collector.collect() if isinstance(item, pytest.Item)]
+    session.config.hook.pytest_collectreport(report=pytest.CollectReport(collector.nodeid, "passed", None, list(made)))
+    late = [item for item in made if (check := check_of(item)) is not None and check.stage in _LATE]
+    items[:] = [item for item in made if item not in late] + items + late
+
+
+def budgets_last(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Budget items run last; one left without a budget (no budgets file to parametrize it) is deselected."""
+    dropped = [item for item in items if _is_budget(item) and getattr(item, "callspec", None) is None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    kept = [item for item in items if item not in dropped]
+    items[:] = [item for item in kept if not _is_budget(item)] + [item for item in kept if _is_budget(item)]
+
+
+def _is_budget(item: pytest.Item) -> bool:
+    return BUDGET_FIXTURE in getattr(item, "fixturenames", ())
 
 
 def _module_of(selection: Sequence[Check]) -> types.ModuleType:

@@ -29,15 +29,13 @@ from container_harness.pytest_plugin.activation import (
     xdist_worker,
 )
 from container_harness.pytest_plugin.catalogue import Check
-from container_harness.pytest_plugin.collect import HarnessChecks, check_of
+from container_harness.pytest_plugin.collect import BUDGET_FIXTURE, budgets_last, check_of, place_checks
 from container_harness.pytest_plugin.engine_lifetime import EngineLifetime
 from container_harness.pytest_plugin.notes import HarnessNote
 from container_harness.pytest_plugin.run_report import RunReport
 
 _log = logging.getLogger(__name__)
-BUDGET_FIXTURE = "harness_budget"
 ENGINE_FIXTURE = "harness_session"
-_LATE = ("load", "budgets")  # stages of built-in checks that run after users' own tests
 XDIST_OFF = (
     "the harness is off under pytest-xdist: its built-in checks are not collected, tests that use the engine "
     f"({ENGINE_FIXTURE}) are skipped and no report is written, because every worker would build, run and measure "
@@ -107,19 +105,8 @@ class HarnessSession:
                 self.selection = catalogue.select(self.config(), _check_names(config, self.config()))
             except HarnessError as exc:
                 raise pytest.UsageError(str(exc)) from exc
-            collector = HarnessChecks.for_session(session, self.selection)
-            made = [item for item in collector.collect() if isinstance(item, pytest.Item)]
-            # Reported like any collected module, so "collected N items" counts the checks too.
-            config.hook.pytest_collectreport(
-                report=pytest.CollectReport(collector.nodeid, "passed", None, list(made))
-            )
-            late = [item for item in made if (check := check_of(item)) is not None and check.stage in _LATE]
-            items[:] = [item for item in made if item not in late] + items + late
-        dropped = [item for item in items if _is_budget(item) and getattr(item, "callspec", None) is None]
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-        kept = [item for item in items if item not in dropped]
-        items[:] = [item for item in kept if not _is_budget(item)] + [item for item in kept if _is_budget(item)]
+            place_checks(session, self.selection, items)
+        budgets_last(config, items)
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         """One test per budget: the `harness_budget` argument is parametrized from the budgets file."""
@@ -237,10 +224,6 @@ def _first_line(report: pytest.TestReport) -> str:
     lines = report.longreprtext.strip().splitlines()
     errors = [line[1:].strip() for line in lines if line.startswith("E ")]
     return errors[0] if errors else (lines[0] if lines else "failed")
-
-
-def _is_budget(item: pytest.Item) -> bool:
-    return BUDGET_FIXTURE in getattr(item, "fixturenames", ())
 
 
 def _check_names(config: pytest.Config, harness: HarnessConfig) -> list[str] | None:
