@@ -272,7 +272,7 @@ def test_top_level_help_describes_the_tool_in_a_whole_sentence_and_lists_the_exi
 def _blocked_on(fifo: Path, process: subprocess.Popen[str]) -> int:
     """Wait until the command has opened the FIFO to read it; return our (silent) writing end, which keeps its
     read() waiting: the command is then mid-way through its work, where a cancelled CI job would find it."""
-    for _ in range(600):
+    for _ in range(1200):  # a minute: the command imports its stack (Locust for curve) before it reads
         try:
             return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
         except OSError as exc:
