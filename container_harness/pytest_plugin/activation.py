@@ -3,7 +3,6 @@ engine, configuration and report stack (docker, testcontainers, pydantic, rich) 
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +46,8 @@ def has_configuration(config: pytest.Config) -> bool:
     pyproject = Path(config.rootpath) / "pyproject.toml"
     if not pyproject.is_file():
         return False
+    import tomllib  # here, not at the top: the plugin's import stays a few milliseconds in every pytest run
+
     try:
         tool = tomllib.loads(pyproject.read_text()).get("tool", {})
     except tomllib.TOMLDecodeError:
