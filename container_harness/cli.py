@@ -5,6 +5,8 @@
 Every command keeps one exit-code contract (container_harness.exit_codes): 0 fine, 1 a judged regression and
 nothing else, 2 bad input or not comparable, 3 the harness failed. A harness error exits with its
 `command_exit_code` (2 or 3); any other exception is unexpected (3): one line on stderr, its traceback in a file.
+Ctrl-C or SIGTERM (a cancelled CI job) ends a command through its clean-up and exits 3 as well: no verdict was
+reached, and 1 must keep meaning a judged regression.
 `curve`, `ab` and `trend` need the `load` extra (Locust, matplotlib, scipy), so they import it only when chosen.
 """
 
@@ -13,13 +15,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import signal
 import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from rich.console import Console
@@ -35,6 +35,7 @@ from container_harness.exit_codes import (
     MEANINGS,
 )
 from container_harness.gate.baseline import compare, gate_markdown, gate_table, load_tolerances
+from container_harness.interrupts import sigterm_as_interrupt
 from container_harness.report.render import render_markdown
 
 # Import names of the `load` extra's packages (pyproject.toml [project.optional-dependencies] load).
@@ -46,9 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and of `python -m container_harness`; returns the contract's code."""
     args = _parser().parse_args(argv)
     try:
-        if args.extra:
-            _require(args.command, "load", LOAD_EXTRA)
-        code: int = args.run(args)
+        with sigterm_as_interrupt():  # a cancelled job still removes what it made on the engine
+            if args.extra:
+                _require(args.command, "load", LOAD_EXTRA)
+            code: int = args.run(args)
+    except KeyboardInterrupt as exc:
+        return _interrupted(args.command, exc)
     except ConfigNotFoundError as exc:
         return _fail(args.command, exc.for_option(_CONFIG_OPTION))
     except HarnessError as exc:
@@ -77,6 +81,13 @@ def _fail(command: str, exc: HarnessError) -> int:
     """Print a harness error (message and hint, no markup read into it) and return its exit code."""
     _stderr(Text.assemble((f"container-harness {command}: ", "bold red"), str(exc)))
     return exc.command_exit_code
+
+
+def _interrupted(command: str, exc: KeyboardInterrupt) -> int:
+    """One line saying what ended the command (its clean-up has run): the "harness failed" code, no verdict."""
+    cause = str(exc) or "SIGINT"  # Python's own Ctrl-C handler raises it without arguments
+    _stderr(Text.assemble((f"container-harness {command}: ", "bold red"), f"interrupted by {cause} (clean-up done)"))
+    return EXIT_HARNESS_FAILED
 
 
 def _internal_error(command: str, exc: Exception) -> int:
@@ -140,7 +151,6 @@ def _ab(args: argparse.Namespace) -> int:
     from container_harness.jobs.ab_command import AbRequest, run_command
     from container_harness.report.ab_render import ab_table
 
-    signal.signal(signal.SIGTERM, _interrupt)  # a cancelled CI job still removes what the run created
     console = Console(stderr=True)
     request = AbRequest(
         config_file=args.config,
@@ -163,11 +173,6 @@ def _ab(args: argparse.Namespace) -> int:
         if item.verdict == "inconclusive" and item.note:
             console.print(Text(f"{item.spec.name}: inconclusive: {item.note}"), highlight=False)
     return result.exit_code
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM as Ctrl-C, so the A/B's clean-up (finally blocks) runs."""
-    raise KeyboardInterrupt
 
 
 def _trend(args: argparse.Namespace) -> int:

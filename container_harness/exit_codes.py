@@ -11,5 +11,8 @@ MEANINGS = {
     EXIT_OK: "fine: nothing regressed",
     EXIT_REGRESSION: "a judged regression, and nothing else",
     EXIT_BAD_INPUT: "bad input or usage, or a comparison that cannot be made fairly",
-    EXIT_HARNESS_FAILED: "the harness itself failed (an internal error, a missing extra, an engine fault)",
+    EXIT_HARNESS_FAILED: (
+        "the harness itself failed or was stopped (an internal error, a missing extra, an engine fault, "
+        "Ctrl-C or SIGTERM)"
+    ),
 }

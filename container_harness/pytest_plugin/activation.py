@@ -26,7 +26,10 @@ def requires_container_marker(markexpr: str) -> bool:
     """Whether a `-m` expression selects tests marked `container` and only those."""
     if not markexpr:
         return False
-    from _pytest.mark.expression import Expression  # pytest has no public way to evaluate a -m expression
+    # Private, and kept: pytest (9.2) has no public evaluator of `-m` expressions (pytest.Mark and
+    # Node.iter_markers give an item's marks, not the expression's answer), and a parser of our own would be a
+    # second grammar that drifts from pytest's. test_plugin's selection tests fail if this module changes.
+    from _pytest.mark.expression import Expression
 
     expression = Expression.compile(markexpr)
 
@@ -41,7 +44,15 @@ def has_configuration(config: pytest.Config) -> bool:
     if config_file(config) is not None:
         return True
     pyproject = Path(config.rootpath) / "pyproject.toml"
-    return pyproject.is_file() and "[tool.harness" in pyproject.read_text()
+    if not pyproject.is_file():
+        return False
+    import tomllib  # here, not at the top: the plugin's import stays a few milliseconds in every pytest run
+
+    try:
+        tool = tomllib.loads(pyproject.read_text()).get("tool", {})
+    except tomllib.TOMLDecodeError:
+        return True  # let the harness's own reading name the syntax error, rather than quietly stay away
+    return isinstance(tool, dict) and "harness" in tool
 
 
 def config_file(config: pytest.Config) -> Path | None:
@@ -51,3 +62,20 @@ def config_file(config: pytest.Config) -> Path | None:
         return None
     path = Path(value)
     return path if path.is_absolute() else Path(config.rootpath) / path
+
+
+def xdist_worker(config: pytest.Config) -> bool:
+    """Whether this process is a pytest-xdist worker (xdist's own test: its config has `workerinput`)."""
+    return hasattr(config, "workerinput")
+
+
+def xdist_distributes(config: pytest.Config) -> bool:
+    """Whether pytest-xdist spreads this run over workers: this is one, or the controller that starts them.
+
+    The controller's test is xdist's own (a --dist mode, `-n N`'s or given, with workers to run it, and not
+    --collect-only), from options xdist has settled before any plugin's pytest_configure.
+    """
+    if xdist_worker(config):
+        return True
+    spreads = config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
+    return spreads and not config.getoption("collectonly")

@@ -44,8 +44,8 @@ def harness_config(pytestconfig: pytest.Config) -> HarnessConfig:
 def harness_results(pytestconfig: pytest.Config, record_testsuite_property: Callable[[str, object], None]) -> Results:
     """Recorder for figures: `.record("startup.ready_median_s", 0.8, unit="s")` lands in report.json."""
     harness = harness_of(pytestconfig)
-    harness.suite_property = record_testsuite_property
-    return harness.results
+    harness.run_report.suite_property = record_testsuite_property
+    return harness.run_report.results
 
 
 @pytest.fixture(scope="session")

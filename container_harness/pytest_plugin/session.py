@@ -1,70 +1,61 @@
-"""`HarnessSession`: the one object that holds a pytest run's harness state and implements its hooks.
+"""`HarnessSession`: the one object registered for a harness run; it implements the run's hooks.
 
-`plugin.py` registers it in `pytest_configure`. It changes nothing in a run until a test asks for the engine
-(the `harness_session` fixture): only then are the SIGTERM handler and testcontainers' Ryuk switch set, and
-both are restored when the engine session ends.
+`plugin.py` registers it in `pytest_configure`. It selects and orders the built-in checks, skips the blocked
+ones, and turns harness errors into readable failures; the engine session and what it changes in the process
+live in `EngineLifetime` (engine_lifetime.py), the report in `RunReport` (run_report.py). It changes nothing in a
+run until a test asks for the engine (the `harness_session` fixture), and nothing at all under pytest-xdist.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import os
-import platform
-import signal
-import threading
-import time
-import warnings
 from collections.abc import Callable, Generator
-from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import pytest
-from rich.console import Console
 
 from container_harness.config import HarnessConfig, load_config
 from container_harness.errors import ConfigNotFoundError, ContainerExitedError, HarnessError
-from container_harness.figures import lookup
 from container_harness.gate.budgets import Budget, load_budgets
-from container_harness.measure.contention import ContentionSampler, Window, window
-from container_harness.ownership import LABEL, EngineSession
+from container_harness.ownership import EngineSession
 from container_harness.pytest_plugin import catalogue
-from container_harness.pytest_plugin.activation import config_file, has_configuration, requires_container_marker
+from container_harness.pytest_plugin.activation import (
+    config_file,
+    has_configuration,
+    requires_container_marker,
+    xdist_distributes,
+    xdist_worker,
+)
 from container_harness.pytest_plugin.catalogue import Check
-from container_harness.pytest_plugin.collect import HarnessChecks, check_of
+from container_harness.pytest_plugin.collect import BUDGET_FIXTURE, budgets_last, check_of, place_checks
+from container_harness.pytest_plugin.engine_lifetime import EngineLifetime
 from container_harness.pytest_plugin.notes import HarnessNote
-from container_harness.report import render
-from container_harness.report.commit import commit_sha
-from container_harness.report.results import Results
+from container_harness.pytest_plugin.run_report import RunReport
 
 _log = logging.getLogger(__name__)
-BUDGET_FIXTURE = "harness_budget"
-_ENVIRONMENT = "environment"  # report group of facts about the run, not of the image
-_RYUK = "TESTCONTAINERS_RYUK_DISABLED"
-_LATE = ("load", "budgets")  # stages of built-in checks that run after users' own tests
+ENGINE_FIXTURE = "harness_session"
+XDIST_OFF = (
+    "the harness is off under pytest-xdist: its built-in checks are not collected, tests that use the engine "
+    f"({ENGINE_FIXTURE}) are skipped and no report is written, because every worker would build, run and measure "
+    "the image on its own, on CPUs the other workers load; run the container tests in one process: -n 0"
+)
 
 
 class HarnessSession:
-    """A pytest run's harness: configuration, recorded figures, the engine session, and the report."""
+    """A pytest run's harness: its configuration, the checks it selected and which failed, its engine and report."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.pytest_config = config
-        self.results = Results(on_record=self._announce_figure, on_note=_warn)
-        self.started_at = datetime.now(UTC)
-        self.started = time.monotonic()
-        self.engine: EngineSession | None = None
         self.selection: list[Check] = []
         self.failed: dict[str, str] = {}  # check name -> the failed check behind it and why
-        self.report: dict[str, Any] | None = None
-        self.suite_property: Callable[[str, object], None] | None = None  # record_testsuite_property
-        self.contended: dict[str, Window] = {}  # check name -> what other containers used while it measured
-        self._contention: ContentionSampler | None = None
-        self._engine_cpus = 1
+        self.engine = EngineLifetime()
+        self.run_report = RunReport(config, self.config)
         self._harness_config: HarnessConfig | None = None
-        self._restore: list[Callable[[], None]] = []
+        self.distributed = xdist_distributes(config)  # then off, as pytest-benchmark is: see XDIST_OFF
+        if self.distributed and not xdist_worker(config):
+            config.issue_config_time_warning(HarnessNote(XDIST_OFF), stacklevel=2)
 
     # -- configuration -------------------------------------------------------------------------------
 
@@ -87,31 +78,16 @@ class HarnessSession:
         except HarnessError as exc:
             raise pytest.UsageError(str(exc)) from exc
 
-    # -- the engine session: the only time the run's process is changed ------------------------------
+    # -- the engine session (the fixture's) ------------------------------------------------------------
 
     def start_engine(self, engine: EngineSession) -> None:
         """Hold the run's engine session; from now on SIGTERM tears down like Ctrl-C and Ryuk stays off."""
-        self.engine = engine
-        previous_ryuk = os.environ.get(_RYUK)
-        os.environ[_RYUK] = "true"  # its reaper container would outlive our own clean-up rules
-        self._restore.append(lambda: _restore_env(_RYUK, previous_ryuk))
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-            self._restore.append(lambda: _restore_signal(signal.SIGTERM, previous))
-        self._engine_cpus = int(engine.client.info().get("NCPU") or 1)
-        sampler = self._contention = ContentionSampler(engine.client, (LABEL, engine.id)).start()
-        self._restore.append(sampler.stop)
+        self.engine.start(engine)
 
     def end_engine(self) -> None:
         """Remove everything labelled with the run (the kept image excepted); idempotent."""
-        engine, self.engine = self.engine, None
-        try:
-            if engine is not None:
-                config = self._harness_config
-                engine.cleanup(keep_images=[config.tag] if config is not None and config.keep_image else [])
-        finally:
-            while self._restore:
-                self._restore.pop()()
+        config = self._harness_config
+        self.engine.end(keep_images=[config.tag] if config is not None and config.keep_image else [])
 
     # -- collection ----------------------------------------------------------------------------------
 
@@ -129,19 +105,8 @@ class HarnessSession:
                 self.selection = catalogue.select(self.config(), _check_names(config, self.config()))
             except HarnessError as exc:
                 raise pytest.UsageError(str(exc)) from exc
-            collector = HarnessChecks.for_session(session, self.selection)
-            made = [item for item in collector.collect() if isinstance(item, pytest.Item)]
-            # Reported like any collected module, so "collected N items" counts the checks too.
-            config.hook.pytest_collectreport(
-                report=pytest.CollectReport(collector.nodeid, "passed", None, list(made))
-            )
-            late = [item for item in made if (check := check_of(item)) is not None and check.stage in _LATE]
-            items[:] = [item for item in made if item not in late] + items + late
-        dropped = [item for item in items if _is_budget(item) and getattr(item, "callspec", None) is None]
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-        kept = [item for item in items if item not in dropped]
-        items[:] = [item for item in kept if not _is_budget(item)] + [item for item in kept if _is_budget(item)]
+            place_checks(session, self.selection, items)
+        budgets_last(config, items)
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         """One test per budget: the `harness_budget` argument is parametrized from the budgets file."""
@@ -155,6 +120,8 @@ class HarnessSession:
         """Built-in checks join a run given --harness or --harness-checks, or one whose `-m` asks for
         `container` tests (like `-m container`, not `-m "not data"`) in a project with a harness configuration.
         """
+        if self.distributed:
+            return False
         options = self.pytest_config.option
         if options.harness or options.harness_checks:
             return True
@@ -164,7 +131,10 @@ class HarnessSession:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        """A check whose need failed is skipped as blocked; a budget on a figure nobody measures, too."""
+        """A check whose need failed is skipped as blocked; a budget on a figure nobody measures, too; under
+        pytest-xdist, a test that needs the engine."""
+        if self.distributed and ENGINE_FIXTURE in getattr(item, "fixturenames", ()):
+            pytest.skip("the harness is off under pytest-xdist (see the note in the summary); run with -n 0")
         check = check_of(item)
         if check is None:
             return
@@ -199,7 +169,9 @@ class HarnessSession:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         """Harness errors as their message and hint, container logs as a report section, figures as properties."""
-        item.user_properties.extend((name, _property_value(value)) for name, value in self.results.drain())
+        item.user_properties.extend(
+            (name, _property_value(value)) for name, value in self.run_report.results.drain()
+        )
         report: pytest.TestReport = yield
         error = call.excinfo.value if call.excinfo is not None else None
         if isinstance(error, HarnessError):
@@ -209,129 +181,42 @@ class HarnessSession:
         check = check_of(item)
         if check is not None and report.failed and check.name not in self.failed:
             self.failed[check.name] = f"{check.name}: {_first_line(report)}"
-        if check is not None and call.when == "call" and self._contention is not None:
-            seen = window(self._contention.samples, call.start, call.stop, self._engine_cpus)
-            if seen.max_share >= self.config().contention_cpu_share:
-                self.contended[check.name] = seen
+        if check is not None and call.when == "call":
+            seen = self.engine.contention(call.start, call.stop)
+            if seen is not None and seen.max_share >= self.config().contention_cpu_share:
+                self.run_report.contended[check.name] = seen
         return report
 
-    # -- the report ----------------------------------------------------------------------------------
-
-    def _announce_figure(self, name: str, value: Any, unit: str | None) -> None:
-        self.pytest_config.hook.pytest_harness_figure(config=self.pytest_config, name=name, value=value, unit=unit)
+    # -- the end of the run --------------------------------------------------------------------------
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Write report.json and report.md when the run measured anything.
 
         tryfirst: before junitxml writes its file, so the suite-level properties get into it. Clean-up is the
-        `harness_session` fixture's finalizer, with pytest_unconfigure as the last chance.
+        `harness_session` fixture's finalizer, with pytest_unconfigure as the last chance. Under pytest-xdist no
+        process writes one: each worker saw only its share of the tests.
         """
-        self.report = self._build_report()
-        if self.report is not None:
-            self._write_report(self.report)
+        if not self.distributed:
+            self.run_report.finish(self.selection)
 
-    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        """The figures and budgets as tables at the end of the run."""
-        if self.report is None:
-            return
-        buffer = io.StringIO()
-        console = Console(file=buffer, width=terminalreporter._tw.fullwidth, force_terminal=terminalreporter.hasmarkup)
-        for table in render.render_rich_table(self.report):
-            console.print(table)
-        terminalreporter.write_sep("=", "container harness")
-        for note in self.report.get("notes", []):
-            terminalreporter.write_line(f"note: {note}", yellow=True)
-        terminalreporter.write(buffer.getvalue())
-        terminalreporter.write_line(f"report: {self.config().report_path}")
+    def pytest_terminal_summary(
+        self, terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+    ) -> None:
+        """The report's tables at the end of the run; under pytest-xdist, why there are none."""
+        if self.distributed:
+            terminalreporter.write_sep("=", "container harness")
+            terminalreporter.write_line(f"note: {XDIST_OFF}", yellow=True)
+        else:
+            self.run_report.summary(terminalreporter)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Last-chance clean-up."""
         self.end_engine()
 
-    def _build_report(self) -> dict[str, Any] | None:
-        """The report of what the run measured, or None when it measured nothing (e.g. only unit tests ran).
-
-        The engine facts every container test records are not a measurement: a run of container tests that
-        use no harness check must not overwrite the report of a run that did.
-        """
-        figures = self.results.figures()
-        if not any(group != _ENVIRONMENT for group in figures) and not self.results.budgets:
-            return None
-        environment: dict[str, Any] = {
-            "commit": commit_sha(self.config().root),
-            "harness": {
-                "started_at": self.started_at.isoformat(timespec="seconds"),
-                "wall_s": round(time.monotonic() - self.started, 3),
-                "python": platform.python_version(),
-                "pytest": pytest.__version__,
-                "platform": platform.platform(),
-                "checks": [check.name for check in self.selection],
-            }
-        }
-        notes = list(self.results.notes)
-        if self.contended:
-            environment["contention"] = self._contention_report(figures)
-            # After the tests, so a note in the report only: a warning here would reach no test.
-            notes.append(self._contention_note(environment["contention"]["figures"]))
-        hook = self.pytest_config.hook
-        hook.pytest_harness_environment(config=self.pytest_config, environment=environment)
-        report = render.build_report(figures, self.results.units(), self.results.budgets, environment)
-        if notes:
-            report["notes"] = notes
-        hook.pytest_harness_update_report(config=self.pytest_config, report=report)
-        return report
-
-    def _contention_report(self, figures: dict[str, Any]) -> dict[str, Any]:
-        """Which checks measured on a busy engine, and the figures they recorded (the gate's inconclusive ones)."""
-        contended = [check for check in self.selection if check.name in self.contended]
-        names = [name for check in contended for name in check.records if lookup(figures, name) is not None]
-        return {
-            "threshold_share": self.config().contention_cpu_share,
-            "checks": {name: seen.to_report() for name, seen in self.contended.items()},
-            "figures": names,
-        }
-
-    def _contention_note(self, names: list[str]) -> str:
-        return (
-            f"other containers used over {self.config().contention_cpu_share:.0%} of the engine's CPUs while "
-            f"{', '.join(self.contended)} measured: {len(names)} figures are marked contended (environment.contention)"
-        )
-
     def markdown(self, report: dict[str, Any]) -> str:
-        """report.md's text: the report, with each figure's change against the configured baseline."""
-        return render.render_markdown(report, render.read_baseline(self.config().baseline_path))
-
-    def _write_report(self, report: dict[str, Any]) -> None:
-        """report.json, report.md and suite-level JUnit properties."""
-        config = self.config()
-        render.write_json(report, config.report_path)
-        config.markdown_path.parent.mkdir(parents=True, exist_ok=True)
-        config.markdown_path.write_text(self.markdown(report))
-        if self.suite_property is not None:
-            for name, value in render.junit_properties(report):
-                self.suite_property(name, value)
-
-
-def _warn(note: str) -> None:
-    """A note as a HarnessNote warning: pytest shows it with the test that made it, `-W error` fails that test."""
-    warnings.warn(HarnessNote(note), stacklevel=3)
-
-
-def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM handled like Ctrl-C, so fixtures tear down and the session's objects are removed."""
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
-def _restore_signal(signum: int, handler: Any) -> None:
-    signal.signal(signum, handler)
-
-
-def _restore_env(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
+        """report.md's text (the job-summary writer's too)."""
+        return self.run_report.markdown(report)
 
 
 def _first_line(report: pytest.TestReport) -> str:
@@ -339,10 +224,6 @@ def _first_line(report: pytest.TestReport) -> str:
     lines = report.longreprtext.strip().splitlines()
     errors = [line[1:].strip() for line in lines if line.startswith("E ")]
     return errors[0] if errors else (lines[0] if lines else "failed")
-
-
-def _is_budget(item: pytest.Item) -> bool:
-    return BUDGET_FIXTURE in getattr(item, "fixturenames", ())
 
 
 def _check_names(config: pytest.Config, harness: HarnessConfig) -> list[str] | None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -263,3 +267,50 @@ def test_top_level_help_describes_the_tool_in_a_whole_sentence_and_lists_the_exi
     run = _harness("--help")
     assert "Gate, summarise, A/B and trend container images measured by the harness.\n" in run.stdout
     assert "exit codes:\n  0  fine" in run.stdout
+
+
+def _blocked_on(fifo: Path, process: subprocess.Popen[str]) -> int:
+    """Wait until the command has opened the FIFO to read it; return our (silent) writing end, which keeps its
+    read() waiting: the command is then mid-way through its work, where a cancelled CI job would find it."""
+    for _ in range(1200):  # a minute: the command imports its stack (Locust for curve) before it reads
+        try:
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO or process.poll() is not None:
+                raise
+            time.sleep(0.05)
+    raise TimeoutError(f"nobody opened {fifo} to read it")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compare", "--baseline", "{fifo}", "{fifo}"],
+        ["curve", "--config", "{fifo}"],
+        ["ab", "--baseline", "api:1", "--config", "{fifo}"],
+        ["trend", "{fifo}"],
+    ],
+    ids=["compare", "curve", "ab", "trend"],
+)
+def test_a_command_ended_by_a_signal_says_so_in_one_line_and_exits_3(
+    args: list[str], signum: signal.Signals, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "input"
+    os.mkfifo(fifo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "container_harness", *(arg.format(fifo=fifo) for arg in args)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    writer = _blocked_on(fifo, process)
+    try:
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        os.close(writer)
+    assert process.returncode == 3, stdout + stderr
+    assert stderr.splitlines() == [f"container-harness {args[0]}: interrupted by {signum.name} (clean-up done)"]

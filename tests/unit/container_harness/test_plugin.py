@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from container_harness.pytest_plugin.collect import check_of
+from container_harness.pytest_plugin.github_summary import SESSION_PLUGIN
+
 PYPROJECT = """
 [tool.harness]
 tag = "example/app:test"
@@ -118,6 +121,18 @@ def test_selection_by_option_or_configuration_keeps_the_dependency_order(pyteste
     ]
 
 
+def test_check_items_come_from_a_module_of_the_selected_checks_alone(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    run = pytester.inline_run("--collect-only", "-p", "no:cacheprovider", "--harness-checks", "image_size,full_build")
+    items = run.getcall("pytest_collection_finish").session.items
+    checks = [(item, check) for item in items if (check := check_of(item)) is not None]
+    assert [item.name for item, _ in checks] == ["full_build", "image_size"]
+    for item, check in checks:
+        assert isinstance(item, pytest.Function)
+        assert item.function is check.function
+        assert sorted(name for name in vars(item.module) if not name.startswith("__")) == ["full_build", "image_size"]
+
+
 @pytest.mark.parametrize(
     ("selection", "message"),
     [
@@ -215,6 +230,26 @@ def pytest_harness_update_report(config, report):
     assert "custom.answer" in markdown
 
 
+def test_the_summary_tables_are_as_wide_as_pytests_terminal_writer(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    pytester.makeconftest(
+        """
+import pytest
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    config.get_terminal_writer().fullwidth = 36
+"""
+    )
+    lines = pytester.runpytest("-p", "no:cacheprovider", "--harness-checks", "budgets", "test_user.py").outlines
+    start = next(number for number, line in enumerate(lines) if "container harness" in line)
+    end = next(number for number, line in enumerate(lines) if line.startswith("report: "))
+    tables = lines[start + 1 : end]
+    assert any("answer" in line for line in tables)
+    assert max(len(line) for line in tables) <= 36
+
+
 def test_the_job_summary_writer_appends_the_report(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -228,21 +263,15 @@ def test_the_job_summary_writer_appends_the_report(
     assert "custom.answer" in text
 
 
-def test_a_run_without_container_tests_changes_nothing_and_writes_no_report(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # This suite's own harness session (if one is live) sets the variable for itself; the child starts without it.
-    monkeypatch.delenv("TESTCONTAINERS_RYUK_DISABLED", raising=False)
+def test_a_run_without_container_tests_changes_nothing_and_writes_no_report(pytester: pytest.Pytester) -> None:
     _project(pytester)
     pytester.makepyfile(
         test_plain="""
-import os
 import signal
 
 
 def test_untouched():
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
-    assert "TESTCONTAINERS_RYUK_DISABLED" not in os.environ
 """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "test_plain.py")
@@ -288,6 +317,25 @@ def test_a_run_in_a_project_without_harness_configuration_imports_no_engine_or_r
     assert pytester.runpytest_subprocess("-p", "no:cacheprovider", "test_light.py").ret == pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.mark.parametrize(
+    ("pyproject", "active"),
+    [
+        ('[tool.harness]\ntag = "app:test"\n', True),
+        ('[tool]\nharness = { tag = "app:test" }\n', True),
+        ("# our [tool.harness] table lives in harness.toml\n[tool.black]\nline-length = 100\n", False),
+        ("[tool.harnessed]\nx = 1\n", False),
+    ],
+    ids=["table", "inline-table", "comment", "other-tool"],
+)
+def test_the_harness_joins_a_run_when_pyproject_holds_a_harness_table_as_toml_reads_it(
+    pytester: pytest.Pytester, pyproject: str, active: bool
+) -> None:
+    pytester.makefile(".toml", pyproject=pyproject)
+    run = pytester.inline_run("--collect-only", "-p", "no:cacheprovider")
+    config = run.getcall("pytest_collection_finish").session.config
+    assert config.pluginmanager.has_plugin(SESSION_PLUGIN) is active
+
+
 NOTING_TEST = """
 import pytest
 
@@ -309,3 +357,44 @@ def test_a_note_is_also_a_pytest_warning_that_can_be_made_fatal(pytester: pytest
         "-p", "no:cacheprovider", "-W", "error::container_harness.pytest_plugin.notes.HarnessNote", "test_user.py"
     )
     fatal.assert_outcomes(failed=1)
+
+
+ENGINE_TEST = """
+import pytest
+
+
+@pytest.mark.container
+def test_user_engine_check(harness_session):
+    raise AssertionError("reached the engine under pytest-xdist")
+"""
+
+
+def test_under_xdist_the_harness_turns_itself_off_with_one_note_and_writes_no_report(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{pytester.path}/no-such.sock")  # a regression cannot reach an engine
+    _project(pytester)
+    pytester.makepyfile(test_engine=ENGINE_TEST)
+    result = pytester.runpytest("-p", "xdist", "-n", "2", "-p", "no:cacheprovider", "-m", "container", "-rs")
+    # No built-in check was collected on any worker: the user's two tests are all there is.
+    result.assert_outcomes(passed=1, skipped=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "2 workers [[]2 items[]]",
+            "*HarnessNote: the harness is off under pytest-xdist: its built-in checks are not collected*",
+            "*= container harness =*",
+            "note: the harness is off under pytest-xdist*",
+            "SKIPPED [[]1[]] *the harness is off under pytest-xdist (see the note in the summary); run with -n 0",
+        ]
+    )
+    assert result.stdout.str().count("the harness is off under pytest-xdist: its built-in") == 2  # warning, summary
+    assert not (pytester.path / "out").exists()
+    assert "container-harness::" not in result.stdout.str()
+
+
+def test_with_n_0_the_harness_runs_as_without_xdist(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    result = pytester.runpytest("-p", "xdist", "-n", "0", "-p", "no:cacheprovider", "--harness-checks", "budgets")
+    result.assert_outcomes(passed=2, skipped=2)
+    assert "pytest-xdist" not in result.stdout.str()
+    assert (pytester.path / "out" / "report.json").is_file()
