@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -39,9 +40,6 @@ def load(
     harness_session: EngineSession,
 ) -> None:
     """The configured scenario runs without a failed request; latency, throughput and resources recorded."""
-    # Here, not at the top: matplotlib comes with the `load` extra, which a run without load does not need.
-    from container_harness.report.latency_plot import plot_latency_histogram, plot_latency_over_time
-
     load = harness_config.load
     spec = _spec(harness_config)
     running = start_container(**load_pinning(harness_config))
@@ -65,34 +63,57 @@ def load(
     harness_results.record("cpu.load_percent", round(run.container_cpu_percent, 1), unit="%")
     harness_results.record("load.proxy_pinned", load.pin_proxy)
     _record_bound(harness_results, "load.", run)
-    title = f"{harness_config.tag}, {load.users} users"
+    _plot(harness_results, harness_config, result, reports)
+    failures = []
+    if result.failures:
+        failures.append(f"{result.failures} of the scenario's requests failed (see {result.log_path})")
+    if load.health_floor:
+        failures += _health_floor(harness_config, harness_results, harness_session, running, spec, result)
+    assert run.samples, f"no stats samples from {running.container.name} during the load run"
+    assert not failures, "; ".join(failures)
+
+
+def _plot(harness_results: Results, harness_config: HarnessConfig, result: LoadResult, reports: Path) -> None:
+    """The latency histogram per endpoint and latency over time, as PNGs beside the report."""
+    # Here, not at the top: matplotlib comes with the `load` extra, which a run without load does not need.
+    from container_harness.report.latency_plot import plot_latency_histogram, plot_latency_over_time
+
+    title = f"{harness_config.tag}, {harness_config.load.users} users"
     by_endpoint: dict[str, list[float]] = {}
     for record in result.measured:
         by_endpoint.setdefault(record.name, []).append(record.response_ms)
     histogram = plot_latency_histogram(by_endpoint, reports / "latency_histogram.png", title)
     harness_results.record("load.histogram", os.path.relpath(histogram, reports))
     every = read_raw_times(result.raw_times_path)
-    over_time = plot_latency_over_time(every, load.warmup_s, reports / "latency_over_time.png", title)
+    over_time = plot_latency_over_time(every, harness_config.load.warmup_s, reports / "latency_over_time.png", title)
     harness_results.record("load.latency_over_time", os.path.relpath(over_time, reports))
-    failures = []
-    if result.failures:
-        failures.append(f"{result.failures} of the scenario's requests failed (see {result.log_path})")
-    if load.health_floor:
-        health_spec = health_floor_spec(spec, harness_config.run.health_path)
-        doing = f"load-testing its health path {harness_config.run.health_path}"
-        floor_run = bounded_run(
-            running, health_spec, reports / "health", doing, pin_proxy=load.pin_proxy, engine=harness_session
-        )
-        floor = floor_run.result
-        harness_results.record("load.health_rps", round(floor.rps, 1), unit="req/s")
-        _record_bound(harness_results, "load.health_", floor_run)
-        harness_results.record("load.health_p50_ms", round(floor.p50_ms, 3), unit="ms")
-        harness_results.record("load.health_failures", floor.failures)
-        harness_results.record("load.scenario_to_health_ratio", round(result.rps / floor.rps, 3))
-        if floor.failures:
-            failures.append(f"{floor.failures} health requests failed (see {floor.log_path})")
-    assert run.samples, f"no stats samples from {running.container.name} during the load run"
-    assert not failures, "; ".join(failures)
+
+
+def _health_floor(
+    harness_config: HarnessConfig,
+    harness_results: Results,
+    harness_session: EngineSession,
+    running: RunningContainer,
+    spec: LoadSpec,
+    scenario: LoadResult,
+) -> list[str]:
+    """The same load on the health path alone (the harness's own locustfile): the service's floor; failures."""
+    health_path = harness_config.run.health_path
+    floor_run = bounded_run(
+        running,
+        health_floor_spec(spec, health_path),
+        harness_config.report_path.parent / "health",
+        f"load-testing its health path {health_path}",
+        pin_proxy=harness_config.load.pin_proxy,
+        engine=harness_session,
+    )
+    floor = floor_run.result
+    harness_results.record("load.health_rps", round(floor.rps, 1), unit="req/s")
+    _record_bound(harness_results, "load.health_", floor_run)
+    harness_results.record("load.health_p50_ms", round(floor.p50_ms, 3), unit="ms")
+    harness_results.record("load.health_failures", floor.failures)
+    harness_results.record("load.scenario_to_health_ratio", round(scenario.rps / floor.rps, 3))
+    return [f"{floor.failures} health requests failed (see {floor.log_path})"] if floor.failures else []
 
 
 @pytest.mark.container
