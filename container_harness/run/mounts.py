@@ -8,11 +8,13 @@ is mounted instead; clean-up removes it like every other object of the run.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from docker.errors import APIError
 from docker.types import Mount
@@ -57,14 +59,22 @@ def engine_sees(session: EngineSession, image: str, folder: Path) -> bool:
             return False  # the engine's host has no such path
         raise
     try:
-        stream, stat = probe.get_archive(_PROBE)
-        for _ in stream:  # the folder's tar, which only the stat is needed from
-            break
+        stat = _path_stat(session, probe.id, _PROBE)
     finally:
         probe.remove(force=True)
     local = folder.stat()
     same_time = abs(rfc3339_seconds(str(stat["mtime"])) - local.st_mtime) < 1e-6
     return same_time and int(stat["mode"]) & _GO_PERMISSIONS == local.st_mode & _GO_PERMISSIONS
+
+
+def _path_stat(session: EngineSession, container_id: str, path: str) -> dict[str, Any]:
+    """The engine's stat of a path in a container: `HEAD /containers/{id}/archive`, which docker-py does not wrap
+    (its get_archive streams the whole tar, and an unread stream keeps the container locked in the engine)."""
+    api = session.client.api
+    response = api.head(f"{api.base_url}/v{api.api_version}/containers/{container_id}/archive", params={"path": path})
+    response.raise_for_status()
+    stat: dict[str, Any] = json.loads(base64.b64decode(response.headers["X-Docker-Container-Path-Stat"]))
+    return stat
 
 
 def copy_to_volume(session: EngineSession, image: str, folder: Path) -> str:
