@@ -351,7 +351,9 @@ def test_a_note_is_also_a_pytest_warning_that_can_be_made_fatal(pytester: pytest
     pytester.makefile(".toml", pyproject=PYPROJECT.format(extra=""))
     pytester.makepyfile(test_user=NOTING_TEST)
     result = pytester.runpytest("-p", "no:cacheprovider", "test_user.py")
-    result.assert_outcomes(passed=1, warnings=1)
+    result.assert_outcomes(passed=1)
+    # HarnessNotes alone: in a long session other warnings (assertion rewriting, deprecations) may join them.
+    assert result.stdout.str().count("HarnessNote:") == 1
     result.stdout.fnmatch_lines(["*HarnessNote: health probed every 1 s, not at the image's interval"])
     fatal = pytester.runpytest(
         "-p", "no:cacheprovider", "-W", "error::container_harness.pytest_plugin.notes.HarnessNote", "test_user.py"
@@ -377,7 +379,8 @@ def test_under_xdist_the_harness_turns_itself_off_with_one_note_and_writes_no_re
     pytester.makepyfile(test_engine=ENGINE_TEST)
     result = pytester.runpytest("-p", "xdist", "-n", "2", "-p", "no:cacheprovider", "-m", "container", "-rs")
     # No built-in check was collected on any worker: the user's two tests are all there is.
-    result.assert_outcomes(passed=1, skipped=1, warnings=1)
+    result.assert_outcomes(passed=1, skipped=1)
+    assert result.stdout.str().count("HarnessNote:") == 1
     result.stdout.fnmatch_lines(
         [
             "2 workers [[]2 items[]]",

@@ -77,7 +77,8 @@ def test_an_everyday_image_passes_with_the_default_policies_and_the_findings_are
     pytester: pytest.Pytester,
 ) -> None:
     result = _run(pytester, "")
-    result.assert_outcomes(passed=1, skipped=1, warnings=2)
+    result.assert_outcomes(passed=1, skipped=1)
+    assert result.stdout.str().count("HarnessNote:") == 2  # other warnings may join them in a long session
     result.stdout.fnmatch_lines(
         [
             "*HarnessNote: the image runs as root (USER '')*`[[]tool.harness.policy] non_root = true` makes this a*",
