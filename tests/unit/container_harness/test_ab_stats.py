@@ -150,6 +150,15 @@ def test_wide_interval_is_inconclusive_and_says_how_many_rounds_settle_it() -> N
     assert f"about {result.more_rounds} more rounds" in (result.note or "")
 
 
+def test_one_more_round_is_worded_in_the_singular() -> None:
+    spread = 0.07 / math.sqrt(4 / 3)  # log ratios +-spread: a log sd of 0.07, which one more round settles
+    candidate = [10.0 * math.exp(spread * sign) for sign in (1, -1, 1, -1)]
+    result = judge(P95, [10.0] * 4, candidate, SETTINGS)
+    assert result.verdict == "inconclusive"
+    assert result.more_rounds == 1
+    assert (result.note or "").endswith("limit; about 1 more round would settle it")
+
+
 @pytest.mark.parametrize(
     "interval",
     [
@@ -248,6 +257,8 @@ def test_unequal_round_counts_and_non_positive_values_are_refused() -> None:
         paired_interval([1.0, 2.0], [1.0], 0.95)
     with pytest.raises(ValueError, match="positive"):
         paired_interval([1.0, 0.0], [1.0, 1.0], 0.95)
+    with pytest.raises(ValueError, match="an interval needs at least two rounds"):
+        paired_interval([1.0], [1.0], 0.95)
 
 
 @pytest.mark.parametrize(
