@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -40,13 +41,24 @@ CHILD_EXIT_TIMEOUT_S = 60
 STAGE_TIMEOUT_S = 120
 DYING_TIMEOUT_S = 120
 CHILD_ARGS = ["-m", "container", "--harness-config", "harness.toml", "-p", "no:cacheprovider"]
-# Serves for 2 s, then says why it gives up and exits 7.
-DYING_COMMAND = [
-    "sh",
-    "-c",
-    "/usr/local/bin/start.sh & sleep 2; "
-    "echo 'worker 3: out of file descriptors' >&2; echo 'fatal: giving up' >&2; exit 7",
-]
+# Written by the test into the tiny image's web root (its user's), it tells DYING_ON_FILE to die.
+DIE_FILE = "/srv/www/die-now"
+
+
+def dying_command(until: str) -> list[str]:
+    """Serves until the shell command `until` returns, then says why it gives up and exits 7."""
+    return [
+        "sh",
+        "-c",
+        f"/usr/local/bin/start.sh & {until}; "
+        "echo 'worker 3: out of file descriptors' >&2; echo 'fatal: giving up' >&2; exit 7",
+    ]
+
+
+# The child runs' containers die 2 s in, during whichever check started them (the checks take longer).
+DYING_COMMAND = dying_command("sleep 2")
+# The parent's dies when the test creates DIE_FILE, after its watcher began.
+DYING_ON_FILE = dying_command(f"until [ -e {DIE_FILE} ]; do sleep 0.1; done")
 
 # Each child runs the built-in checks its stage names ([tool.harness] checks), and its own test if any.
 CHILD_CONFIG = """
@@ -182,6 +194,20 @@ def processes_with(text: str, *, buildx: bool = False) -> list[int]:
     return pids
 
 
+def holding_a_file_of(pgid: int, size: int) -> bool:
+    """Whether a process of group `pgid` has a regular file of `size` bytes or more open: the child packing a
+    build context that big (the context's file) or sending it (the tar it packed)."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if os.getpgid(int(proc.name)) != pgid:
+                continue
+            if any(fd.stat().st_size >= size for fd in (proc / "fd").iterdir()):
+                return True
+        except OSError:  # the process or the descriptor went away meanwhile
+            continue
+    return False
+
+
 def buildx_running(text: str) -> list[int]:
     """Pids of `docker buildx build` processes whose command line holds `text` (BuildKit runs a build's steps
     outside the engine's containers)."""
@@ -314,13 +340,16 @@ def test_failing_build_names_the_step_and_its_last_output(
 def test_container_dying_while_watched_raises_container_exited_with_its_last_logs(
     harness_session: EngineSession, tiny_image: str, watch: Callable[[RunningContainer], object], doing: str
 ) -> None:
-    spec = RunSpec(port=8080, health_path="/healthz", command=DYING_COMMAND)
+    spec = RunSpec(port=8080, health_path="/healthz", command=DYING_ON_FILE)
 
-    with (
-        start_container(harness_session, tiny_image, spec) as running,
-        pytest.raises(ContainerExitedError) as raised,
-    ):
-        watch(running)
+    with start_container(harness_session, tiny_image, spec) as running, ThreadPoolExecutor(max_workers=1) as pool:
+        assert running.container.exec_run(["test", "-e", DIE_FILE]).exit_code == 1  # alive, not yet told
+        # Submitted as the watch begins, the exec's round trip makes the file appear after it: the container
+        # dies while watched however late the CPU lets it start (a 2 s timer could run out before the watch).
+        touched = pool.submit(lambda: running.container.exec_run(["touch", DIE_FILE]).exit_code)
+        with pytest.raises(ContainerExitedError) as raised:
+            watch(running)
+        assert touched.result(timeout=60) == 0
 
     failure = raised.value
     assert failure.exit_code == 7
@@ -476,7 +505,7 @@ def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
             wait_for(session_file.exists, "its session", child, log)
             session_id = session_file.read_text()
             reached: dict[str, Callable[[], object]] = {
-                "context-upload": lambda: True,  # the build starts by packing and sending 400 MB
+                "context-upload": lambda: holding_a_file_of(child.pid, BIG_CONTEXT_BYTES),
                 "build-step": lambda: containers_running(client, token),
                 "buildkit-build-step": lambda: buildx_running(tag),
                 "buildkit-export": ended(f"{token}-last"),
@@ -486,7 +515,6 @@ def test_an_interrupt_at_any_point_leaves_nothing_on_the_engine(
             }
             wait_for(reached[point], f"the point {point}", child, log)
             if point == "context-upload":
-                time.sleep(0.5)
                 assert containers_running(client, token) == [], "the build got past its context before the signal"
             os.killpg(child.pid, signum)
             code = child.wait(timeout=CHILD_EXIT_TIMEOUT_S)

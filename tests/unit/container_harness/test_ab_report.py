@@ -34,12 +34,20 @@ BASE = {
 NOISE = (1.0, 1.02, 0.98, 1.01, 0.99, 1.0)
 
 
-def _rounds(factor: dict[str, float] | None = None, bound: set[int] | None = None) -> AbRounds:
-    """Six rounds of BASE with a little noise; the candidate's figures multiplied by factor."""
+def _rounds(
+    factor: dict[str, float] | None = None,
+    bound: set[int] | None = None,
+    per_round: dict[str, tuple[float, ...]] | None = None,
+) -> AbRounds:
+    """Six rounds of BASE with a little noise; the candidate's figures multiplied by factor, and per round by
+    per_round's factors (one per round, to widen a figure's interval)."""
     rounds = AbRounds()
     for number, noise in enumerate(NOISE):
         rounds.add("baseline", RoundValues({k: v * noise for k, v in BASE.items()}, "service", 0.95))
-        values = {k: v * noise * (factor or {}).get(k, 1.0) for k, v in BASE.items()}
+        values = {
+            k: v * noise * (factor or {}).get(k, 1.0) * (per_round or {}).get(k, (1.0,) * len(NOISE))[number]
+            for k, v in BASE.items()
+        }
         limit = "client" if number in (bound or set()) else "service"
         rounds.add("candidate", RoundValues(values, limit, 0.5 if limit == "client" else 0.95))
     return rounds
@@ -53,9 +61,7 @@ def _judge(rounds: AbRounds, size: int = 300_000_000, layers: int = 12) -> dict[
         Settings(),
         {"cpus": 2, "wall_s": 200.0},
     )
-    report = result.to_report()
-    assert report["exit_code"] == result.exit_code
-    return report
+    return result.to_report()
 
 
 def test_identical_sides_pass_with_every_figure_same() -> None:
@@ -75,17 +81,46 @@ def test_slower_latency_and_lower_throughput_exit_1_naming_them() -> None:
 
 
 def test_a_client_bound_round_exits_2_and_throughput_is_inconclusive() -> None:
-    ab = _judge(_rounds({"load.rps": 0.5}, bound={3}))
+    ab = _judge(_rounds({"load.rps": 0.5, "load.p95_ms": 1.2}, bound={3}))
     assert ab["exit_code"] == EXIT_BAD_INPUT
     assert ab["figures"]["load.rps"]["verdict"] == "inconclusive"
-    assert "candidate round 4" in ab["figures"]["load.rps"]["note"]
+    # Only throughput is the client's figure: the others are judged as usual.
+    assert ab["figures"]["load.p95_ms"]["verdict"] == "regression"
+    assert ab["figures"]["load.p50_ms"]["verdict"] == "same"
+    assert ab["figures"]["load.p50_ms"]["note"] is None
+    assert ab["figures"]["load.rps"]["note"] == (
+        "bound by the client, not the service, in candidate round 4 (CPU saturation 0.50): the throughput is the "
+        "load generator's; give the container fewer CPUs or Locust more users or processes"
+    )
     assert ab["client_bound"] == ["candidate round 4 (CPU saturation 0.50)"]
+    assert ab["cpu_saturation"] == {"baseline": [0.95] * 6, "candidate": [0.95, 0.95, 0.95, 0.5, 0.95, 0.95]}
+
+
+def test_client_bound_rounds_are_all_named_and_saturation_is_rounded() -> None:
+    rounds = _rounds(bound={0, 2})
+    rounds.baseline[1] = RoundValues(rounds.baseline[1].values, "client", 0.123456)
+    ab = _judge(rounds)
+    assert ab["client_bound"] == [
+        "baseline round 2 (CPU saturation 0.12)",
+        "candidate round 1 (CPU saturation 0.50)",
+        "candidate round 3 (CPU saturation 0.50)",
+    ]
+    assert "in baseline round 2 (CPU saturation 0.12); candidate round 1" in ab["figures"]["load.rps"]["note"]
+    assert ab["cpu_saturation"]["baseline"][1] == 0.123
+
+
+def test_an_inconclusive_figure_is_not_a_regression() -> None:
+    ab = _judge(_rounds(per_round={"load.p99_ms": (0.8, 1.25, 0.85, 1.2, 0.9, 1.15)}))
+    assert ab["figures"]["load.p99_ms"]["verdict"] == "inconclusive"
+    assert ab["regressions"] == []
+    assert ab["exit_code"] == EXIT_OK
 
 
 def test_a_bigger_image_is_an_exact_regression_and_an_extra_layer_only_informs() -> None:
     ab = _judge(_rounds(), size=330_000_000, layers=14)
     assert ab["exact"]["image.size_bytes"]["verdict"] == "regression"
     assert ab["exact"]["image.layers"]["verdict"] == "regression"
+    assert ab["exact"]["image.layers"]["unit"] == "layers"
     assert ab["regressions"] == ["image.size_bytes"]
 
 

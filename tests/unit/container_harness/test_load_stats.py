@@ -37,7 +37,6 @@ def test_percentiles_are_exact_over_the_measured_window(tmp_path: Path) -> None:
     assert stats.p50_ms == pytest.approx(numpy.percentile(times, 50))
     assert stats.p95_ms == pytest.approx(numpy.percentile(times, 95))
     assert stats.p99_ms == pytest.approx(numpy.percentile(times, 99))
-    assert stats.p50_ms <= stats.p95_ms <= stats.p99_ms
 
 
 def test_rate_is_measured_requests_over_the_window(tmp_path: Path) -> None:
