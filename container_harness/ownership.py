@@ -188,7 +188,9 @@ class EngineSession:
     ) -> None:
         """Remove the labelled containers, networks and volumes (the marker excepted), then the run's images."""
         label_filter = {"label": f"{LABEL}={self.id}"}
-        containers = summary.listing("container", partial(self.client.containers.list, all=True, filters=label_filter))
+        # ignore_removed: another run's clean-up may remove a listed container before docker-py inspects it.
+        list_containers = partial(self.client.containers.list, all=True, filters=label_filter, ignore_removed=True)
+        containers = summary.listing("container", list_containers)
         for container in containers:
             summary.attempt("container", container.id, partial(container.remove, force=True, v=True))
         for network in summary.listing("network", partial(self.client.networks.list, filters=label_filter)):
@@ -202,12 +204,14 @@ class EngineSession:
     def _remove_images(self, summary: CleanupSummary, keep_images: Sequence[str], keep_ids: set[str | None]) -> None:
         """Remove the run's images: what it tracked, its own tags wherever they appeared, its labelled images."""
         label_filter = {"label": f"{LABEL}={self.id}"}
-        labelled = summary.listing("image", partial(self.client.images.list, all=True, filters=label_filter))
-        own_tags = [tag for image in summary.listing("image", self.client.images.list) for tag in image.tags]
-        own_tags = [tag for tag in own_tags if f"harness-{self.id}" in tag]  # also those a cut-short build set late
+        # The engine's image summaries, not docker-py's Image objects: those inspect each image after listing,
+        # and another run's clean-up may remove one in between.
+        labelled = summary.listing("image", partial(self.client.api.images, all=True, filters=label_filter))
+        tags = [tag for image in summary.listing("image", self.client.api.images) for tag in image["RepoTags"] or []]
+        own_tags = [tag for tag in tags if f"harness-{self.id}" in tag]  # also those a cut-short build set late
         # Tags first (untagging deletes an image nobody else tags), then ids that are left without any tag:
         # an id another party has tagged meanwhile (a kept image, an image built FROM it, shared cache) stays.
-        for ref in sorted({*self.built_images, *own_tags, *(image.id for image in labelled)}, key=_is_image_id):
+        for ref in sorted({*self.built_images, *own_tags, *(image["Id"] for image in labelled)}, key=_is_image_id):
             # Another tag on a kept image's id is only untagged, so only ids are kept by id.
             if ref in keep_images or (_is_image_id(ref) and _image_id(self.client, ref) in keep_ids):
                 continue
