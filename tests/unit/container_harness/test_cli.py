@@ -23,14 +23,19 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _harness(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return _python(["-m", "container_harness", *map(str, args)], columns=200)
+
+
+def _python(args: list[str], columns: int) -> subprocess.CompletedProcess[str]:
+    """This interpreter run with `args` from the repository, in a terminal `columns` wide."""
     return subprocess.run(
-        [sys.executable, "-m", "container_harness", *map(str, args)],
+        [sys.executable, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        env={"COLUMNS": str(columns), "PATH": "/usr/bin:/bin"},
     )
 
 
@@ -199,15 +204,7 @@ sys.exit(main())
     "args", [["ab", "--baseline", "api:1"], ["curve"], ["trend", "history.jsonl"]], ids=["ab", "curve", "trend"]
 )
 def test_a_command_without_the_load_extra_says_so_in_one_line_and_exits_3(args: list[str]) -> None:
-    run = subprocess.run(
-        [sys.executable, "-c", WITHOUT_LOAD_EXTRA, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"},
-    )
+    run = _python(["-c", WITHOUT_LOAD_EXTRA, *args], columns=80)
     assert run.returncode == 3, run.stdout + run.stderr
     assert run.stderr.splitlines() == [
         f"container-harness {args[0]}: `{args[0]}` needs the [load] extra (locust, matplotlib not installed): "
