@@ -36,7 +36,8 @@ Kind = Literal["container", "network", "volume", "image"]
 LABEL = "io.harness.session"
 OWNER_LABEL = "io.harness.owner"  # on a marker: host and pid of the run's process, to tell a dead run here
 # On a marker: the owner's boot, pid namespace and start time, `<boot id>/<pid ns>/<start ticks>`, to tell a reused
-# pid, a reboot, and a run in a container that shares the host's name (--network host) but not its pids.
+# pid, another machine of the same name, and a run in a container that shares the host's name (--network host)
+# but not its pids.
 OWNER_PROCESS_LABEL = "io.harness.owner-process"
 ORPHANS_LABEL = "io.harness.orphans"  # on a hand-over volume: the build-cache images a finished run left
 MARKER_PREFIX = "harness-session-"
@@ -369,9 +370,10 @@ def _prune_records(client: docker.DockerClient, windows: Sequence[tuple[float, f
 
 
 def _owner_gone(labels: dict[str, str]) -> bool:
-    """Whether a marker's run provably ended without its clean-up: it ran on this host, in this pid namespace, and
-    no process has its pid, or the one that has it started at another time (the pid was reused); or the machine
-    has booted since. Another host's run, or one in another pid namespace, is never taken for gone."""
+    """Whether a marker's run provably ended without its clean-up: it ran on this machine since its last boot, in
+    this pid namespace, and no process has its pid, or the one that has it started at another time (the pid was
+    reused). A run of another boot is never taken for gone: another machine may share the host name (two runners
+    named alike on one remote engine), and only the boot id tells them apart."""
     host, _, pid = labels.get(OWNER_LABEL, "").rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False  # another host's run: only its age can tell
@@ -383,9 +385,7 @@ def _owner_gone(labels: dict[str, str]) -> bool:
     if here is None:
         return False  # no /proc here: nothing to compare with
     our_boot, our_namespace, _ = here.split("/", 2)
-    if boot != our_boot:
-        return True  # the machine has booted since: every process of then is gone
-    return namespace == our_namespace and _process_identity(int(pid)) != recorded
+    return (boot, namespace) == (our_boot, our_namespace) and _process_identity(int(pid)) != recorded
 
 
 def _process_identity(pid: int) -> str | None:

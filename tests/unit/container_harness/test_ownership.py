@@ -53,8 +53,9 @@ def test_a_reused_pid_is_gone() -> None:
     assert _owner_gone(owner(os.getpid(), replaced(mine(), 2, "1")))
 
 
-def test_an_owner_from_before_a_reboot_is_gone() -> None:
-    assert _owner_gone(owner(os.getpid(), replaced(mine(), 0, "another-boot")))
+def test_an_owner_of_another_boot_is_never_taken_for_gone() -> None:
+    """Another machine of the same host name (two runners named alike on one remote engine) has another boot id."""
+    assert not _owner_gone(owner(exited_pid(), replaced(mine(), 0, "another-boot")))
 
 
 def test_an_owner_in_another_pid_namespace_is_never_taken_for_gone() -> None:
