@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Literal
 
 from container_harness.build.buildkit_log import parse_rawjson
-from container_harness.build.log import BuildLog
+from container_harness.build.log import TAIL_LINES, BuildLog
 from container_harness.errors import BuildError, ConfigError, format_tail
 from container_harness.process_group import run_group
 
 Builder = Literal["buildkit", "classic"]
 _PROBE_TIMEOUT_S = 30
 _BUILD_TIMEOUT_S = 3600
-_TAIL_LINES = 25
 _BUILDKIT_VERSION = re.compile(r"^BuildKit version:\s*(?P<version>\S+)", re.MULTILINE)
 
 
@@ -93,7 +92,7 @@ def run_buildx(request: BuildxRequest, stage_order: Sequence[str]) -> tuple[floa
             done = run_group(command, timeout_s=_BUILD_TIMEOUT_S)
         except subprocess.TimeoutExpired as exc:
             stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
-            tail = parse_rawjson(stderr, stage_order).lines[-_TAIL_LINES:]
+            tail = parse_rawjson(stderr, stage_order).lines[-TAIL_LINES:]
             raise BuildError(
                 f"`docker buildx build` of {request.tag} ran longer than {_BUILD_TIMEOUT_S} s and was stopped. "
                 f"{format_tail(tail, 'Build log ends')}",

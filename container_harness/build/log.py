@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+TAIL_LINES = 25  # how many of a failed build's last log lines an error shows
+
 
 @dataclass(frozen=True)
 class BuildStep:

@@ -30,14 +30,13 @@ from container_harness.build.buildkit import (
 from container_harness.build.classic_log import parse_build_events
 from container_harness.build.context import ContextSummary, read_ignore_file, summarize_context
 from container_harness.build.dockerfile import final_base_image, stage_names
-from container_harness.build.log import BuildLog
+from container_harness.build.log import TAIL_LINES, BuildLog
 from container_harness.errors import BuildError, ConfigError, format_tail
 from container_harness.ownership import EngineSession
 from container_harness.specs import ImageSpec
 
 _log = logging.getLogger(__name__)
 BuildKind = Literal["full", "cached", "code_change", "dependency_change"]
-_TAIL_LINES = 25
 # git's test for a binary file: a NUL byte among its first 8,000 bytes.
 _BINARY_SNIFF_BYTES = 8000
 
@@ -153,7 +152,7 @@ def build_image(
         seconds, log = _classic_build(session, spec, dockerfile, context, tag, nocache)
     _track_layers(session, log)
     if log.error is not None or log.image_id is None:
-        tail = log.lines[-_TAIL_LINES:]
+        tail = log.lines[-TAIL_LINES:]
         command = "docker buildx build" if builder == "buildkit" else "DOCKER_BUILDKIT=0 docker build"
         raise BuildError(
             f"{kind} build of {tag} from {spec.dockerfile} (context {context}, {builder} builder) failed at "
