@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from container_harness.errors import ConfigError, ConfigNotFoundError
-from container_harness.specs import AUTO_PROCESSES, ImageSpec, LoadSpec, RunSpec
+from container_harness.specs import AUTO_PROCESSES, HEALTH_PATH_ENV, ImageSpec, LoadSpec, RunSpec
 
 
 class _Strict(BaseModel):
@@ -336,7 +336,8 @@ def load_pinning(config: HarnessConfig) -> dict[str, Any]:
 
 
 def load_spec(config: HarnessConfig, env: dict[str, str] | None = None) -> LoadSpec:
-    """The configured closed-loop load run (the locustfile resolved), with extra environment for Locust."""
+    """The configured closed-loop load run (the locustfile resolved), with run.health_path in Locust's
+    environment (HEALTH_PATH_ENV) and any extra environment."""
     load = config.load
     if not load.locustfile:
         raise ConfigError("load checks need a locustfile: set [tool.harness.load] locustfile")
@@ -356,5 +357,5 @@ def load_spec(config: HarnessConfig, env: dict[str, str] | None = None) -> LoadS
         remote_workers=tuple(load.remote_workers),
         master_bind=load.master_bind,
         master_port=load.master_port,
-        env=env or {},
+        env={HEALTH_PATH_ENV: config.run.health_path, **(env or {})},
     )

@@ -15,6 +15,8 @@ AUTO_PROCESSES = 0  # load.processes = "auto"
 # The CPU share of one core a generator may use before it counts as the bound ("auto" keeps each under it).
 DEFAULT_SHARE = 0.7
 
+# The path run.health_path names, in every load run's environment: the health floor's locustfile reads it.
+HEALTH_PATH_ENV = "HARNESS_HEALTH_PATH"
 
 @dataclass(frozen=True)
 class ImageSpec:

@@ -23,7 +23,6 @@ from container_harness.gate.ab_result import ROLES, AbResult, AbRounds, ImageSid
 from container_harness.gate.ab_stats import Settings
 from container_harness.image.inspect import inspect_image
 from container_harness.load.bounded import choose_processes
-from container_harness.load.latency import HEALTH_PATH_ENV
 from container_harness.load.runner import run_load
 from container_harness.measure.usage import cpu_capacity, limited_by
 from container_harness.measure.usage_sampler import StatsSampler, idle_stats
@@ -64,7 +63,7 @@ def plan_of(config: HarnessConfig, rounds: int | None = None, threshold: float |
     return AbPlan(
         run=run_spec(config, **load_pinning(config)),
         load=replace(
-            load_spec(config, {HEALTH_PATH_ENV: config.run.health_path, **ab.locust_env}),
+            load_spec(config, dict(ab.locust_env)),
             duration_s=ab.load_duration_s,
             warmup_s=ab.load_warmup_s,
         ),

@@ -14,7 +14,6 @@ from container_harness.build.timer import build_current
 from container_harness.config import LoadConfig, image_spec, load_config, load_pinning, load_spec, run_spec
 from container_harness.engine import connect
 from container_harness.load.curve import run_curve
-from container_harness.load.latency import HEALTH_PATH_ENV
 from container_harness.ownership import new_session
 from container_harness.report.curve_plot import plot_curve
 from container_harness.run.container import RunningContainer, start_container
@@ -44,7 +43,7 @@ def curve_job(rootdir: Path, config_file: Path | None, out_dir: Path | None) -> 
     """The curve's figures, also written to out_dir (default: the report's directory) as curve.json."""
     config = load_config(rootdir, config_file)
     load = config.load
-    spec = load_spec(config, {HEALTH_PATH_ENV: config.run.health_path})
+    spec = load_spec(config)
     reports = out_dir or config.report_path.parent
     session = new_session(connect(), keep=config.keep)
     try:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from container_harness.load.latency import HEALTH_PATH_ENV
-from container_harness.specs import LoadSpec
+from container_harness.specs import HEALTH_PATH_ENV, LoadSpec
 
 # A path, not an import: importing a locustfile would load Locust, and gevent with it, into this process.
 HEALTH_LOCUSTFILE = Path(__file__).resolve().parent / "health_locustfile.py"

@@ -9,7 +9,7 @@ import os
 
 from locust import FastHttpUser, constant, task
 
-from container_harness.load.latency import HEALTH_PATH_ENV
+from container_harness.specs import HEALTH_PATH_ENV
 
 HEALTH_PATH = os.environ[HEALTH_PATH_ENV]
 

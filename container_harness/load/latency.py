@@ -29,8 +29,6 @@ JOINED_PREFIX = "joined-"
 CPU_PREFIX = "cpu-"
 # Requests per second each Locust process paces its users to (unset: closed loop).
 PACED_RATE_ENV = "HARNESS_PACED_RATE"
-# The path run.health_path names, for the health floor's locustfile (container_harness.load.floor) and any other.
-HEALTH_PATH_ENV = "HARNESS_HEALTH_PATH"
 # The percentiles reported per endpoint and overall, with max.
 PERCENTILES = (50, 90, 95, 99)
 

@@ -250,10 +250,10 @@ def volume_override(
         pytest.fail("configure [volume] (host, target, check_path, expect_json) to check a volume override")
     host = harness_config.path(volume.host)
     assert host.is_dir(), f"volume.host {host} is not a directory"
-    mount = folder_mount(
+    mount, how = folder_mount(
         harness_session, built_image.id, host, volume.target, read_only=volume.read_only, kind=volume.mount
     )
-    harness_results.record("volume.mounted_from", "bind" if str(host) in mount else "copy")
+    harness_results.record("volume.mounted_from", how)
     mounted = start_container(volumes=mount)
     with_volume = _get_json(mounted.url(volume.check_path))
     harness_results.record("volume.target", volume.target)

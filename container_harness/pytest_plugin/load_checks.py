@@ -24,7 +24,7 @@ from container_harness.config import HarnessConfig, load_pinning, load_spec
 from container_harness.errors import ConfigError
 from container_harness.load.bounded import BoundedRun, bounded_run
 from container_harness.load.floor import health_floor_spec
-from container_harness.load.latency import HEALTH_PATH_ENV, read_raw_times
+from container_harness.load.latency import read_raw_times
 from container_harness.load.runner import LoadResult
 from container_harness.ownership import EngineSession
 from container_harness.report.results import Results
@@ -139,7 +139,7 @@ def load_curve(
 def _spec(config: HarnessConfig) -> LoadSpec:
     """The configured load run, or a failure naming the missing locustfile."""
     try:
-        return load_spec(config, {HEALTH_PATH_ENV: config.run.health_path})
+        return load_spec(config)
     except ConfigError as exc:
         pytest.fail(str(exc), pytrace=False)
 

@@ -30,15 +30,15 @@ MountKind = Literal["auto", "bind", "copy"]
 
 def folder_mount(
     session: EngineSession, image: str, folder: Path, target: str, *, read_only: bool, kind: MountKind = "auto"
-) -> dict[str, dict[str, str]]:
-    """The `volumes=` entry that shows `folder` at `target`: a bind mount when the engine sees the folder
+) -> tuple[dict[str, dict[str, str]], Literal["bind", "copy"]]:
+    """The `volumes=` entry that shows `folder` at `target`, and how: a bind mount when the engine sees the folder
     (kind="auto" checks, "bind" assumes it), else a labelled volume holding a copy of it."""
     mode = "ro" if read_only else "rw"
     if kind == "bind" or (kind == "auto" and engine_sees(session, image, folder)):
-        return {str(folder): {"bind": target, "mode": mode}}
+        return {str(folder): {"bind": target, "mode": mode}}, "bind"
     volume = copy_to_volume(session, image, folder)
     _log.info("the engine cannot see %s: mounted a copy of it (volume %s) at %s", folder, volume, target)
-    return {volume: {"bind": target, "mode": mode}}
+    return {volume: {"bind": target, "mode": mode}}, "copy"
 
 
 def engine_sees(session: EngineSession, image: str, folder: Path) -> bool:

@@ -13,9 +13,9 @@ import pytest
 
 from container_harness.errors import HarnessError
 from container_harness.load.command import RECORDER
-from container_harness.load.latency import HEALTH_PATH_ENV, read_raw_times
+from container_harness.load.latency import read_raw_times
 from container_harness.load.runner import run_load
-from container_harness.specs import LoadSpec
+from container_harness.specs import HEALTH_PATH_ENV, LoadSpec
 
 pytestmark = pytest.mark.container
 

@@ -39,7 +39,8 @@ def test_a_copied_folder_is_served_from_a_volume_of_the_run(
 ) -> None:
     (tmp_path / "nested").mkdir()
     (tmp_path / "nested" / "source.json").write_text('{"source": "external"}')
-    mount = folder_mount(harness_session, busybox, tmp_path, "/data", read_only=True, kind="copy")
+    mount, how = folder_mount(harness_session, busybox, tmp_path, "/data", read_only=True, kind="copy")
+    assert how == "copy"
     [(volume, spec)] = mount.items()
     assert spec == {"bind": "/data", "mode": "ro"}
     assert harness_session.client.volumes.get(volume).attrs["Labels"][LABEL] == harness_session.id
@@ -52,6 +53,7 @@ def test_a_copied_folder_is_served_from_a_volume_of_the_run(
             assert member.read() == b'{"source": "external"}'
     finally:
         reader.remove(force=True)
-    assert folder_mount(harness_session, busybox, tmp_path, "/data", read_only=False) == {
-        str(tmp_path): {"bind": "/data", "mode": "rw"}
-    }
+    assert folder_mount(harness_session, busybox, tmp_path, "/data", read_only=False) == (
+        {str(tmp_path): {"bind": "/data", "mode": "rw"}},
+        "bind",
+    )

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
-from container_harness.config import load_config, load_pinning, load_spec, run_spec
+from container_harness.config import load_config
 from container_harness.jobs.ab import plan_of
-from container_harness.load.latency import HEALTH_PATH_ENV
-from container_harness.specs import AUTO_PROCESSES
+from container_harness.specs import AUTO_PROCESSES, HEALTH_PATH_ENV
 
 CONFIG = """tag = "tiny:test"
 [run]
@@ -37,9 +35,9 @@ def test_the_plan_is_the_configured_load_run_with_the_ab_s_short_windows(tmp_pat
     (tmp_path / "h.toml").write_text(CONFIG)
     config = load_config(tmp_path, tmp_path / "h.toml")
     plan = plan_of(config)
-    expected = load_spec(config, {HEALTH_PATH_ENV: "/health", "LOCUST_SEED": "7"})
-    assert plan.load == replace(expected, duration_s=3.0, warmup_s=1.0)
+    assert (plan.load.locustfile, plan.load.users, plan.load.cpuset) == (tmp_path / "locustfile.py", 7, "1")
+    assert (plan.load.duration_s, plan.load.warmup_s) == (3.0, 1.0)
+    assert plan.load.env == {HEALTH_PATH_ENV: "/health", "LOCUST_SEED": "7"}
     assert (plan.load.processes, plan.load.workers, plan.load.remote_workers) == (AUTO_PROCESSES, 2, ("far",))
     assert (plan.load.generator_share, plan.load.join_timeout_s) == (0.5, 9)
-    assert plan.run == run_spec(config, **load_pinning(config))
-    assert (plan.run.cpuset, plan.run.env) == ("0", {"WEB_CONCURRENCY": "1"})
+    assert (plan.run.port, plan.run.cpuset, plan.run.env) == (8080, "0", {"WEB_CONCURRENCY": "1"})

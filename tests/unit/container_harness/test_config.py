@@ -8,7 +8,7 @@ import pytest
 
 from container_harness.config import image_spec, load_config, load_pinning, load_spec, run_spec
 from container_harness.errors import ConfigError
-from container_harness.specs import LoadSpec, RunSpec
+from container_harness.specs import HEALTH_PATH_ENV, LoadSpec
 
 REPO = Path(__file__).resolve().parents[3]
 MINIMAL = 'tag = "tiny:test"\n[run]\nport = 8080\nhealth_path = "/healthz"\n'
@@ -138,10 +138,18 @@ def test_the_loaded_container_is_pinned_only_when_load_pins_it(tmp_path: Path) -
     assert (spec.cpuset, spec.env) == ("0", {"W": "1"})
 
 
-def test_unset_keys_take_the_specs_own_defaults(tmp_path: Path) -> None:
+def test_every_load_key_reaches_its_spec_field(tmp_path: Path) -> None:
     file = tmp_path / "h.toml"
-    file.write_text('tag = "t"\n[run]\nport = 8080\n[load]\nlocustfile = "l.py"\n')
-    config = load_config(tmp_path, file)
-    assert run_spec(config) == RunSpec(port=8080)
-    wheels = tmp_path / LoadSpec(locustfile=Path()).worker_wheels
-    assert load_spec(config) == LoadSpec(locustfile=tmp_path / "l.py", worker_wheels=wheels)
+    file.write_text(
+        'tag = "t"\nbase_provider = "make-base"\n[run]\nport = 8080\nhealth_path = "/up"\n[load]\n'
+        'locustfile = "l.py"\nusers = 3\nspawn_rate = 4\nduration_s = 5\nwarmup_s = 6\nprocesses = 2\n'
+        'generator_share = 0.4\nlocust_cpuset = "1"\njoin_timeout_s = 7\nworkers = 1\nworker_wheels = "w"\n'
+        'remote_workers = ["r"]\nmaster_bind = "10.0.0.1"\nmaster_port = 5557\n'
+    )
+    spec = load_spec(load_config(tmp_path, file), {"X": "1"})
+    assert spec == LoadSpec(
+        locustfile=tmp_path / "l.py", users=3, spawn_rate=4.0, duration_s=5.0, warmup_s=6.0, processes=2,
+        generator_share=0.4, cpuset="1", join_timeout_s=7, workers=1, worker_wheels=tmp_path / "w",
+        worker_base_provider="make-base", remote_workers=("r",), master_bind="10.0.0.1", master_port=5557,
+        env={HEALTH_PATH_ENV: "/up", "X": "1"},
+    )  # fmt: skip
