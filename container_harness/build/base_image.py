@@ -9,7 +9,7 @@ from pathlib import Path
 import docker
 from docker.errors import ImageNotFound
 
-from container_harness.build.dockerfile import BaseRef, base_images
+from container_harness.build.dockerfile import BaseRef, base_images, read_dockerfile
 from container_harness.errors import BaseImageMissingError
 from container_harness.process_group import run_group
 
@@ -30,7 +30,7 @@ def ensure_base_images(
     builder would try to pull a missing base even with pull=False, hence the check before building.
     """
     resolved = dict(build_args)
-    for ref in base_images(dockerfile.read_text(), build_args):
+    for ref in base_images(read_dockerfile(dockerfile), build_args):
         if _present(client, ref.image):
             continue
         if provider is None:

@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from dockerfile_parse import DockerfileParser
 from dockerfile_parse.parser import image_from
@@ -29,6 +30,18 @@ class BaseRef:
 
     image: str
     arg: str | None
+
+
+def read_dockerfile(path: Path) -> str:
+    """The Dockerfile's text; DockerfileError (bad input, exit 2) naming the file when it is missing or unreadable."""
+    try:
+        return path.read_text()
+    except OSError as exc:
+        raise DockerfileError(
+            f"cannot read the Dockerfile {path}: {exc.strerror or exc}",
+            hint="check `dockerfile` (and `classic_dockerfile`) in [tool.harness]: paths are relative to the "
+            "configuration's folder",
+        ) from exc
 
 
 def base_images(dockerfile_text: str, build_args: Mapping[str, str]) -> list[BaseRef]:

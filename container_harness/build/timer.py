@@ -29,7 +29,7 @@ from container_harness.build.buildkit import (
 )
 from container_harness.build.classic_log import parse_build_events
 from container_harness.build.context import ContextSummary, read_ignore_file, summarize_context
-from container_harness.build.dockerfile import final_base_image, stage_names
+from container_harness.build.dockerfile import final_base_image, read_dockerfile, stage_names
 from container_harness.build.log import TAIL_LINES, BuildLog
 from container_harness.errors import BuildError, ConfigError, format_tail
 from container_harness.ownership import EngineSession
@@ -142,7 +142,7 @@ def build_image(
             nocache=nocache,
         )
         try:
-            seconds, log = run_buildx(request, stage_names(dockerfile.read_text(), spec.build_args))
+            seconds, log = run_buildx(request, stage_names(read_dockerfile(dockerfile), spec.build_args))
         except BaseException:
             session.note_unfinished_build(tag)  # Ctrl-C, SIGTERM, a timeout: the engine may still export it
             raise
@@ -234,7 +234,7 @@ def time_builds(session: EngineSession, spec: ImageSpec, repeats: int = 1) -> Bu
     """
     resolved = with_base_images(session, spec)
     builder = resolve_builder(spec.builder)
-    base = final_base_image(spec.dockerfile.read_text(), resolved.build_args, spec.target)
+    base = final_base_image(read_dockerfile(spec.dockerfile), resolved.build_args, spec.target)
     own_tag = session.session_tag(spec.tag)
     full = [build_image(session, resolved, nocache=True, kind="full", tag=own_tag) for _ in range(repeats)]
     cached = [build_image(session, resolved, nocache=False, kind="cached", tag=own_tag) for _ in range(repeats)]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from container_harness.build.dockerfile import BaseRef, base_images, final_base_image
+from container_harness.build.dockerfile import BaseRef, base_images, final_base_image, read_dockerfile
 from container_harness.errors import DockerfileError
+from container_harness.exit_codes import EXIT_BAD_INPUT
 
 MULTI_STAGE = """\
 ARG PYTHON_IMAGE=python:3.11-slim
@@ -60,3 +63,15 @@ def test_scratch_is_no_base() -> None:
 def test_an_unexpandable_from_is_one_clear_error() -> None:
     with pytest.raises(DockerfileError, match=r"FROM \$\{BASE:-alpine\}.*expands to"):
         base_images("ARG BASE\nFROM ${BASE:-alpine}\n", {})
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"), [("Absent.Dockerfile", "No such file or directory"), ("a-folder", "Is a directory")]
+)
+def test_an_unreadable_dockerfile_is_bad_input_naming_the_file(tmp_path: Path, name: str, reason: str) -> None:
+    (tmp_path / "a-folder").mkdir()
+    with pytest.raises(DockerfileError) as raised:
+        read_dockerfile(tmp_path / name)
+    assert raised.value.message == f"cannot read the Dockerfile {tmp_path / name}: {reason}"
+    assert raised.value.command_exit_code == EXIT_BAD_INPUT
+    assert "`dockerfile`" in raised.value.hint
