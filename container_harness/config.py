@@ -7,6 +7,7 @@ file the configuration came from, so a config file can sit beside the Dockerfile
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -231,14 +232,21 @@ class HarnessConfig(_Strict):
 
 
 def load_config(
-    rootdir: Path, config_file: Path | None = None, overrides: dict[str, Any] | None = None
+    rootdir: Path,
+    config_file: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    pyproject: dict[str, Any] | None = None,
 ) -> HarnessConfig:
     """Read [tool.harness] from config_file (top level or under [tool.harness]) or rootdir/pyproject.toml.
 
-    overrides are dotted keys ("run.port", "load.enabled") applied on top; None values are ignored.
+    overrides are dotted keys ("run.port", "load.enabled") applied on top; None values are ignored. pyproject is
+    rootdir/pyproject.toml already parsed (the plugin reads it once to decide whether to activate), used instead
+    of reading the file again when there is no config_file.
     """
     source = config_file if config_file is not None else rootdir / "pyproject.toml"
-    table = _read_table(source, required_table=config_file is None)
+    data = pyproject if pyproject is not None and config_file is None else _read_toml(source)
+    table = _harness_table(data, source, required_table=config_file is None)
     for dotted, value in (overrides or {}).items():
         if value is not None:
             _set_dotted(table, dotted, value)
@@ -249,10 +257,10 @@ def load_config(
         raise ConfigError(f"invalid harness configuration in {source}:\n{_describe(exc)}") from exc
 
 
-def _read_table(source: Path, required_table: bool) -> dict[str, Any]:
-    """The [tool.harness] table of a TOML file; a dedicated file may also hold the keys at top level."""
+def _read_toml(source: Path) -> dict[str, Any]:
+    """A TOML file's document; a missing, unreadable or invalid file is a ConfigError that says which."""
     try:
-        data = tomllib.loads(source.read_text())
+        return tomllib.loads(source.read_text())
     except FileNotFoundError as exc:
         raise ConfigNotFoundError(
             f"no harness configuration: {source.resolve()} does not exist", looked_for=source.resolve()
@@ -266,12 +274,17 @@ def _read_table(source: Path, required_table: bool) -> dict[str, Any]:
         raise ConfigError(
             f"{source} is not valid TOML: {exc}", hint="fix the TOML syntax at the line and column named above"
         ) from exc
+
+
+def _harness_table(data: dict[str, Any], source: Path, required_table: bool) -> dict[str, Any]:
+    """A copy of the document's [tool.harness] table (overrides edit it); a dedicated file may also hold the keys
+    at top level."""
     table = data.get("tool", {}).get("harness")
     if table is not None:
-        return dict(table)
+        return copy.deepcopy(table)
     if required_table:
         raise ConfigNotFoundError(f"{source.resolve()} has no [tool.harness] table", looked_for=source.resolve())
-    return data
+    return copy.deepcopy(data)
 
 
 def _set_dotted(table: dict[str, Any], dotted: str, value: Any) -> None:

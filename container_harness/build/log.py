@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 TAIL_LINES = 25  # how many of a failed build's last log lines an error shows
+# Steps that make no layer: the classic builder never shows them cached, BuildKit marks FROM cached even in
+# a --no-cache build (the base came from the engine's store). Their cache flag says nothing.
+_NO_LAYER_STEPS = ("FROM", "ARG")
 
 
 @dataclass(frozen=True)
@@ -49,3 +52,7 @@ class BuildLog:
     def cache_hits(self) -> int:
         """How many steps the cache served."""
         return sum(step.cached for step in self.steps)
+
+    def layer_steps(self, *, cached: bool) -> list[BuildStep]:
+        """The layer-making steps the cache served (cached=True) or that ran (False); FROM and ARG left out."""
+        return [step for step in self.steps if step.cached == cached and step.keyword not in _NO_LAYER_STEPS]

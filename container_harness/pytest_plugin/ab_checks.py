@@ -5,14 +5,18 @@ a client-bound throughput. The rounds and settings come from [tool.harness.ab] l
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from container_harness.config import HarnessConfig
 from container_harness.gate.ab_result import FIGURES, INFORMATIONAL, THROUGHPUT, AbResult
-from container_harness.image.inspect import ImageFacts
 from container_harness.jobs.ab import plan_of, run_ab
-from container_harness.ownership import EngineSession
-from container_harness.report.results import Results
+
+if TYPE_CHECKING:
+    from container_harness.image.inspect import ImageFacts
+    from container_harness.ownership import EngineSession
+    from container_harness.report.results import Results
 
 AB_FIGURES = [spec.name for spec in FIGURES] + ["image.size_bytes", "image.layers"]
 

@@ -4,14 +4,15 @@ engine, configuration and report stack (docker, testcontainers, pydantic, rich) 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import pytest
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    import pytest
-
 MARKER = "container"
+_PYPROJECT = pytest.StashKey["dict[str, Any] | None"]()  # the rootdir's pyproject.toml, read once per run
 
 
 def is_active(config: pytest.Config) -> bool:
@@ -43,16 +44,36 @@ def has_configuration(config: pytest.Config) -> bool:
     """Whether the run has a harness configuration: --harness-config, the ini option, or [tool.harness]."""
     if config_file(config) is not None:
         return True
-    pyproject = Path(config.rootpath) / "pyproject.toml"
-    if not pyproject.is_file():
-        return False
+    document = pyproject(config)
+    if document is None:
+        # No pyproject.toml, or not valid TOML: then let the harness's own reading name the syntax error, rather
+        # than quietly stay away.
+        return (Path(config.rootpath) / "pyproject.toml").is_file()
+    tool = document.get("tool", {})
+    return isinstance(tool, dict) and "harness" in tool
+
+
+def pyproject(config: pytest.Config) -> dict[str, Any] | None:
+    """The rootdir's pyproject.toml as parsed, None when there is none or it is not valid TOML.
+
+    Read on first use and kept: activation asks, the session choosing checks asks again, and the configuration
+    is read from it (config.load_config's `pyproject`), all from one parse.
+    """
+    if _PYPROJECT not in config.stash:
+        config.stash[_PYPROJECT] = _parsed(Path(config.rootpath) / "pyproject.toml")
+    return config.stash[_PYPROJECT]
+
+
+def _parsed(path: Path) -> dict[str, Any] | None:
+    """A TOML file's document, or None when it is missing or not valid TOML."""
+    if not path.is_file():
+        return None
     import tomllib  # here, not at the top: the plugin's import stays a few milliseconds in every pytest run
 
     try:
-        tool = tomllib.loads(pyproject.read_text()).get("tool", {})
+        return tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError:
-        return True  # let the harness's own reading name the syntax error, rather than quietly stay away
-    return isinstance(tool, dict) and "harness" in tool
+        return None
 
 
 def config_file(config: pytest.Config) -> Path | None:

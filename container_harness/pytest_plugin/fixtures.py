@@ -1,28 +1,29 @@
 """The fixtures the built-in checks and users' own tests use: configuration, figures, engine, image, containers.
 
-Registered by `plugin.py` with the `HarnessSession`; each session fixture builds or starts at most once per run.
+Registered by `plugin.py` with the `HarnessSession`; each session fixture builds or starts at most once per run,
+through the plugin's jobs (container_harness.jobs.plugin_*), and turns an unreachable engine into one failure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from container_harness.build.timer import BuildTimings, time_builds
-from container_harness.config import HarnessConfig, image_spec, run_spec
-from container_harness.engine import connect, engine_facts
+from container_harness.config import HarnessConfig
 from container_harness.errors import EngineUnavailableError
-from container_harness.image.inspect import ImageFacts, image_paths, inspect_image
-from container_harness.ownership import EngineSession, new_session, sweep_note
+from container_harness.jobs import plugin_image
+from container_harness.jobs.plugin_containers import start_configured
 from container_harness.pytest_plugin import github_summary
 from container_harness.pytest_plugin.session import HarnessSession
-from container_harness.report.results import Results
-from container_harness.run.container import RunningContainer
-from container_harness.run.container import start_container as start_engine_container
-from container_harness.run.reach import plan_reach
+
+if TYPE_CHECKING:
+    from container_harness.build.timer import BuildTimings
+    from container_harness.image.inspect import ImageFacts
+    from container_harness.ownership import EngineSession
+    from container_harness.report.results import Results
+    from container_harness.run.container import RunningContainer
 
 SESSION_PLUGIN = github_summary.SESSION_PLUGIN
 
@@ -53,10 +54,10 @@ def harness_session(
     request: pytest.FixtureRequest, harness_config: HarnessConfig, harness_results: Results
 ) -> Iterator[EngineSession]:
     """The engine connection and the run's label; everything labelled with it is removed at the end."""
-    harness = harness_of(request.config)
+    lifetime = harness_of(request.config).engine
     unreachable: str | None
     try:
-        client = connect()
+        engine = lifetime.open(harness_config, harness_results)
     except EngineUnavailableError as exc:
         unreachable = str(exc)
     else:
@@ -66,36 +67,16 @@ def harness_session(
         # other container test would only repeat it.
         request.session.shouldfail = "the Docker engine is unreachable (see the first error)"
         pytest.fail(unreachable, pytrace=False)
-    engine = new_session(client, keep=harness_config.keep, prune_build_cache=harness_config.prune_build_cache)
-    harness.start_engine(engine)
-    if (swept := sweep_note(engine.swept)) is not None:
-        harness_results.note(swept)
-    harness_results.record("environment.engine", engine_facts(client))
-    harness_results.record("environment.session_id", engine.id)
-    harness_results.record(
-        "environment.reach", plan_reach(harness_config.run.host, harness_config.run.bind).to_report()
-    )
     yield engine
-    harness.end_engine()
+    lifetime.end()
 
 
 @pytest.fixture(scope="session")
 def build_timings(
     harness_session: EngineSession, harness_config: HarnessConfig, harness_results: Results
 ) -> BuildTimings:
-    """Full, cached, code- and dependency-change builds of the configured image, timed; figures under build.*.
-
-    A context holding folders that look like mistakes (a venv, .git, caches) is named in a note.
-    """
-    spec = image_spec(harness_config)
-    timings = time_builds(harness_session, spec, repeats=harness_config.build_repeats)
-    for name, value in timings.to_report().items():
-        unit = "s" if name.endswith("_s") else "bytes" if name.endswith("_bytes") else None
-        harness_results.record(f"build.{name}", value, unit=unit)
-    warning = timings.context.warning(spec.context) if timings.context else None
-    if warning is not None:
-        harness_results.note(warning)
-    return timings
+    """Full, cached, code- and dependency-change builds of the configured image, timed; figures under build.*."""
+    return plugin_image.timed_builds(harness_session, harness_config, harness_results)
 
 
 @pytest.fixture(scope="session")
@@ -106,18 +87,13 @@ def built_image(
     build_timings: BuildTimings,
 ) -> ImageFacts:
     """The built image's facts (size, base, layers, config); figures under image.*."""
-    # By id: another build may move the tag meanwhile; the report still names the configured tag.
-    image_id = (build_timings.cached or build_timings.full)[-1].image_id
-    facts = replace(inspect_image(harness_session.client, image_id, build_timings.base_image), tag=harness_config.tag)
-    for name, value in facts.to_report().items():
-        harness_results.record(f"image.{name}", value, unit="bytes" if name.endswith("bytes") else None)
-    return facts
+    return plugin_image.built_image(harness_session, harness_config, build_timings, harness_results)
 
 
 @pytest.fixture(scope="session")
 def built_image_paths(harness_session: EngineSession, built_image: ImageFacts) -> set[str]:
     """Every path in the built image's final filesystem."""
-    return image_paths(harness_session.client, built_image.id, labels=harness_session.labels())
+    return plugin_image.built_image_paths(harness_session, built_image)
 
 
 @pytest.fixture
@@ -130,14 +106,8 @@ def start_container(
     """
     started: list[RunningContainer] = []
 
-    def start(*, wait_ready: bool = True, image: str | None = None, **overrides: Any) -> RunningContainer:
-        running = start_engine_container(
-            harness_session,
-            image or built_image.id,
-            run_spec(harness_config, **overrides),
-            wait_ready=wait_ready,
-            name=harness_config.tag if image is None else image,
-        )
+    def start(**options: Any) -> RunningContainer:
+        running = start_configured(harness_session, harness_config, built_image.id, **options)
         started.append(running)
         return running
 
@@ -151,6 +121,6 @@ def running_container(
     harness_session: EngineSession, harness_config: HarnessConfig, built_image: ImageFacts
 ) -> Iterator[RunningContainer]:
     """One container of the built image with the configured run settings, shared by the session's checks."""
-    running = start_engine_container(harness_session, built_image.id, run_spec(harness_config), name=harness_config.tag)
+    running = start_configured(harness_session, harness_config, built_image.id)
     yield running
     running.remove()

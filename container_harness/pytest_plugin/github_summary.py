@@ -18,4 +18,4 @@ def pytest_harness_update_report(config: pytest.Config, report: dict[str, Any]) 
     harness = config.pluginmanager.get_plugin(SESSION_PLUGIN)
     if path and harness is not None:
         with open(path, "a", encoding="utf-8") as handle:
-            handle.write(harness.markdown(report))
+            handle.write(harness.run_report.markdown(report))

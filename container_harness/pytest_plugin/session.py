@@ -1,9 +1,10 @@
 """`HarnessSession`: the one object registered for a harness run; it implements the run's hooks.
 
 `plugin.py` registers it in `pytest_configure`. It selects and orders the built-in checks, skips the blocked
-ones, and turns harness errors into readable failures; the engine session and what it changes in the process
-live in `EngineLifetime` (engine_lifetime.py), the report in `RunReport` (run_report.py). It changes nothing in a
-run until a test asks for the engine (the `harness_session` fixture), and nothing at all under pytest-xdist.
+ones, turns harness errors into readable failures and prints the report's tables; the engine session and what it
+changes in the process live in the job's `EngineLifetime` (jobs/engine_lifetime.py), the report in its
+`RunReport` (jobs/plugin_report.py). It changes nothing in a run until a test asks for the engine (the
+`harness_session` fixture), and nothing at all under pytest-xdist.
 """
 
 from __future__ import annotations
@@ -12,27 +13,30 @@ import json
 import logging
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from container_harness.config import HarnessConfig, load_config
 from container_harness.errors import ConfigNotFoundError, ContainerExitedError, HarnessError
-from container_harness.gate.budgets import Budget, load_budgets
-from container_harness.ownership import EngineSession
+from container_harness.jobs.engine_lifetime import EngineLifetime
+from container_harness.jobs.plugin_report import RunReport, configured_budgets
 from container_harness.pytest_plugin import catalogue
 from container_harness.pytest_plugin.activation import (
     config_file,
     has_configuration,
+    pyproject,
     requires_container_marker,
     xdist_distributes,
     xdist_worker,
 )
 from container_harness.pytest_plugin.catalogue import Check
 from container_harness.pytest_plugin.collect import BUDGET_FIXTURE, budgets_last, check_of, place_checks
-from container_harness.pytest_plugin.engine_lifetime import EngineLifetime
 from container_harness.pytest_plugin.notes import HarnessNote
-from container_harness.pytest_plugin.run_report import RunReport
+from container_harness.pytest_plugin.report_hooks import PytestReportHooks
+
+if TYPE_CHECKING:
+    from container_harness.gate.budgets import Budget
 
 _log = logging.getLogger(__name__)
 ENGINE_FIXTURE = "harness_session"
@@ -51,7 +55,7 @@ class HarnessSession:
         self.selection: list[Check] = []
         self.failed: dict[str, str] = {}  # check name -> the failed check behind it and why
         self.engine = EngineLifetime()
-        self.run_report = RunReport(config, self.config)
+        self.run_report = RunReport(self.config, PytestReportHooks(config))
         self._harness_config: HarnessConfig | None = None
         self.distributed = xdist_distributes(config)  # then off, as pytest-benchmark is: see XDIST_OFF
         if self.distributed and not xdist_worker(config):
@@ -63,31 +67,24 @@ class HarnessSession:
         """The harness configuration, read on first use (runs without container tests never read it)."""
         if self._harness_config is None:
             try:
-                self._harness_config = load_config(
-                    Path(self.pytest_config.rootpath), config_file(self.pytest_config), _overrides(self.pytest_config)
-                )
+                self._harness_config = self._load_config()
             except ConfigNotFoundError as exc:
                 raise exc.for_option("--harness-config") from exc
         return self._harness_config
 
+    def _load_config(self) -> HarnessConfig:
+        """load_config with the run's options; [tool.harness] from the pyproject.toml activation already read."""
+        config = self.pytest_config
+        file = config_file(config)
+        document = pyproject(config) if file is None else None
+        return load_config(Path(config.rootpath), file, _overrides(config), pyproject=document)
+
     def budgets(self) -> list[Budget]:
         """The configured budgets (none without a budgets file); configuration errors stop the run clearly."""
         try:
-            path = self.config().budgets_path
-            return load_budgets(path) if path is not None else []
+            return configured_budgets(self.config())
         except HarnessError as exc:
             raise pytest.UsageError(str(exc)) from exc
-
-    # -- the engine session (the fixture's) ------------------------------------------------------------
-
-    def start_engine(self, engine: EngineSession) -> None:
-        """Hold the run's engine session; from now on SIGTERM tears down like Ctrl-C and Ryuk stays off."""
-        self.engine.start(engine)
-
-    def end_engine(self) -> None:
-        """Remove everything labelled with the run (the kept image excepted); idempotent."""
-        config = self._harness_config
-        self.engine.end(keep_images=[config.tag] if config is not None and config.keep_image else [])
 
     # -- collection ----------------------------------------------------------------------------------
 
@@ -144,7 +141,7 @@ class HarnessSession:
                 self.failed[check.name] = self.failed[need]
                 pytest.skip(f"blocked by {self.failed[need]}")
         budget = getattr(item, "callspec", None) and item.callspec.params.get(BUDGET_FIXTURE)  # type: ignore[attr-defined]
-        if isinstance(budget, Budget):
+        if budget:
             self._skip_unmeasurable(budget)
 
     def _status(self, doing: str) -> None:
@@ -182,9 +179,7 @@ class HarnessSession:
         if check is not None and report.failed and check.name not in self.failed:
             self.failed[check.name] = f"{check.name}: {_first_line(report)}"
         if check is not None and call.when == "call":
-            seen = self.engine.contention(call.start, call.stop)
-            if seen is not None and seen.max_share >= self.config().contention_cpu_share:
-                self.run_report.contended[check.name] = seen
+            self.run_report.measured(check.name, self.engine.contention(call.start, call.stop))
         return report
 
     # -- the end of the run --------------------------------------------------------------------------
@@ -198,7 +193,8 @@ class HarnessSession:
         process writes one: each worker saw only its share of the tests.
         """
         if not self.distributed:
-            self.run_report.finish(self.selection)
+            selection = {check.name: check.records for check in self.selection}
+            self.run_report.finish(selection, runner={"pytest": pytest.__version__})
 
     def pytest_terminal_summary(
         self, terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
@@ -207,16 +203,20 @@ class HarnessSession:
         if self.distributed:
             terminalreporter.write_sep("=", "container harness")
             terminalreporter.write_line(f"note: {XDIST_OFF}", yellow=True)
-        else:
-            self.run_report.summary(terminalreporter)
+            return
+        report = self.run_report.report
+        if report is None:
+            return
+        terminalreporter.write_sep("=", "container harness")
+        for note in report.get("notes", []):
+            terminalreporter.write_line(f"note: {note}", yellow=True)
+        width = self.pytest_config.get_terminal_writer().fullwidth
+        terminalreporter.write(self.run_report.tables(width, terminalreporter.hasmarkup))
+        terminalreporter.write_line(f"report: {self.config().report_path}")
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Last-chance clean-up."""
-        self.end_engine()
-
-    def markdown(self, report: dict[str, Any]) -> str:
-        """report.md's text (the job-summary writer's too)."""
-        return self.run_report.markdown(report)
+        self.engine.end()
 
 
 def _first_line(report: pytest.TestReport) -> str:

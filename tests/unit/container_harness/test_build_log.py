@@ -57,6 +57,15 @@ def test_cached_build_marks_every_layer_step_as_a_cache_hit() -> None:
     assert log.image_id == "sha256:80b522c1960cf438a64a28ca102fe5082f10a778f10ca29ad7531493f739ce43"
 
 
+def test_layer_steps_leave_out_from_and_arg_whose_cache_flag_says_nothing() -> None:
+    uncached, _ = _parse("build_uncached.json")
+    cached, _ = _parse("build_cached.json")
+    assert [step.number for step in uncached.layer_steps(cached=False)] == list(range(3, 12))
+    assert uncached.layer_steps(cached=True) == []
+    assert [step.number for step in cached.layer_steps(cached=True)] == list(range(3, 12))
+    assert cached.layer_steps(cached=False) == []  # ARG and FROM ran uncached, and make no layer
+
+
 def test_failing_build_names_the_failing_step_and_keeps_its_output() -> None:
     log, _ = _parse("build_failing.json")
     assert log.image_id is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from testcontainers.core.config import testcontainers_config
 
-from container_harness.pytest_plugin.engine_lifetime import ryuk_disabled
+from container_harness.jobs.engine_lifetime import ryuk_disabled
 
 
 def test_ryuk_is_off_within_the_block_even_after_testcontainers_read_its_setting(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -334,6 +337,27 @@ def test_the_harness_joins_a_run_when_pyproject_holds_a_harness_table_as_toml_re
     run = pytester.inline_run("--collect-only", "-p", "no:cacheprovider")
     config = run.getcall("pytest_collection_finish").session.config
     assert config.pluginmanager.has_plugin(SESSION_PLUGIN) is active
+
+
+@pytest.mark.parametrize("args", [("-m", "container"), ("--harness",), ()], ids=["marker", "option", "plain"])
+def test_a_run_reads_pyproject_once_to_activate_choose_checks_and_configure(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    _project(pytester)
+    parsed: list[str] = []  # the modules of the harness that parsed pyproject.toml (pytest reads it too)
+    loads = tomllib.loads
+
+    def counted(text: str) -> dict[str, Any]:
+        caller = inspect.currentframe()
+        module = caller.f_back.f_globals["__name__"] if caller and caller.f_back else ""
+        if "[tool.harness]" in text and module.startswith("container_harness"):
+            parsed.append(module)
+        return loads(text)
+
+    monkeypatch.setattr(tomllib, "loads", counted)
+    run = pytester.inline_run("-p", "no:cacheprovider", "-k", "test_user_check", *args)
+    run.assertoutcome(passed=1)
+    assert len(parsed) == 1, parsed
 
 
 NOTING_TEST = """

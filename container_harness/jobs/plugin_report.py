@@ -1,25 +1,22 @@
-"""A pytest run's report: the figures and budgets its tests recorded, the facts about the run, and which checks
-measured on a busy engine; written as report.json, report.md and suite-level JUnit properties, and shown as
-tables in the terminal summary. The `HarnessSession` feeds it and calls it at the end of the run."""
+"""The plugin run's report: the figures and budgets its tests recorded, facts about the run, and which checks
+measured on a busy engine; written as report.json and report.md, with the suite-level JUnit properties and the
+terminal tables made of it. The front door passes its hooks in (ReportHooks), so nothing here knows pytest."""
 
 from __future__ import annotations
 
 import io
 import platform
 import time
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-import pytest
 from rich.console import Console
 
 from container_harness.config import HarnessConfig
 from container_harness.figures import lookup
+from container_harness.gate.budgets import Budget, BudgetOutcome, evaluate, load_budgets
 from container_harness.measure.contention import Window
-from container_harness.pytest_plugin.catalogue import Check
-from container_harness.pytest_plugin.notes import HarnessNote
 from container_harness.report import render
 from container_harness.report.commit import commit_sha
 from container_harness.report.results import Results
@@ -27,48 +24,64 @@ from container_harness.report.results import Results
 _ENVIRONMENT = "environment"  # report group of facts about the run, not of the image
 
 
+class ReportHooks(Protocol):
+    """Where the front door hears of the report as it grows (the plugin: its hooks and warnings)."""
+
+    def figure(self, name: str, value: Any, unit: str | None) -> None:
+        """A figure, as it is recorded."""
+
+    def note(self, note: str) -> None:
+        """A note a reader must know to trust a figure, as it is made."""
+
+    def environment(self, environment: dict[str, Any]) -> None:
+        """The report's facts about the run, to edit in place before the report is built."""
+
+    def report(self, report: dict[str, Any]) -> None:
+        """The finished report, to edit in place before it is written."""
+
+
 class RunReport:
     """What a run recorded, and the report made of it at the end (None when it measured nothing)."""
 
-    def __init__(self, pytest_config: pytest.Config, harness_config: Callable[[], HarnessConfig]) -> None:
-        self.pytest_config = pytest_config
+    def __init__(self, harness_config: Callable[[], HarnessConfig], hooks: ReportHooks) -> None:
         self.harness_config = harness_config  # read only when there is something to report
-        self.results = Results(on_record=self._announce_figure, on_note=_warn)
+        self.hooks = hooks
+        self.results = Results(on_record=hooks.figure, on_note=hooks.note)
         self.started_at = datetime.now(UTC)
         self.started = time.monotonic()
         self.suite_property: Callable[[str, object], None] | None = None  # record_testsuite_property
         self.contended: dict[str, Window] = {}  # check name -> what other containers used while it measured
         self.report: dict[str, Any] | None = None
 
-    def _announce_figure(self, name: str, value: Any, unit: str | None) -> None:
-        self.pytest_config.hook.pytest_harness_figure(config=self.pytest_config, name=name, value=value, unit=unit)
+    def measured(self, check: str, seen: Window | None) -> None:
+        """What other containers used while a check measured: kept when over contention_cpu_share."""
+        if seen is not None and seen.max_share >= self.harness_config().contention_cpu_share:
+            self.contended[check] = seen
 
-    def finish(self, selection: Sequence[Check]) -> None:
-        """Build the report and write report.json, report.md and the suite properties, if the run measured."""
-        self.report = self._build(selection)
+    def finish(self, selection: Mapping[str, Sequence[str]], runner: Mapping[str, str]) -> None:
+        """Build the report and write report.json, report.md and the suite properties, if the run measured.
+
+        selection: each selected check's name and the figures it records; runner: the test runner's versions.
+        """
+        self.report = self._build(selection, runner)
         if self.report is not None:
             self._write(self.report)
 
-    def summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """The figures and budgets as tables, as wide as pytest's own lines; nothing without a report."""
+    def tables(self, width: int, markup: bool) -> str:
+        """The figures and budgets as tables `width` columns wide (empty without a report)."""
         if self.report is None:
-            return
+            return ""
         buffer = io.StringIO()
-        width = self.pytest_config.get_terminal_writer().fullwidth
-        console = Console(file=buffer, width=width, force_terminal=terminalreporter.hasmarkup)
+        console = Console(file=buffer, width=width, force_terminal=markup)
         for table in render.render_rich_table(self.report):
             console.print(table)
-        terminalreporter.write_sep("=", "container harness")
-        for note in self.report.get("notes", []):
-            terminalreporter.write_line(f"note: {note}", yellow=True)
-        terminalreporter.write(buffer.getvalue())
-        terminalreporter.write_line(f"report: {self.harness_config().report_path}")
+        return buffer.getvalue()
 
     def markdown(self, report: dict[str, Any]) -> str:
         """report.md's text: the report, with each figure's change against the configured baseline."""
         return render.render_markdown(report, render.read_baseline(self.harness_config().baseline_path))
 
-    def _build(self, selection: Sequence[Check]) -> dict[str, Any] | None:
+    def _build(self, selection: Mapping[str, Sequence[str]], runner: Mapping[str, str]) -> dict[str, Any] | None:
         """The report of what the run measured, or None when it measured nothing (e.g. only unit tests ran).
 
         The engine facts every container test records are not a measurement: a run of container tests that
@@ -83,9 +96,9 @@ class RunReport:
                 "started_at": self.started_at.isoformat(timespec="seconds"),
                 "wall_s": round(time.monotonic() - self.started, 3),
                 "python": platform.python_version(),
-                "pytest": pytest.__version__,
+                **runner,
                 "platform": platform.platform(),
-                "checks": [check.name for check in selection],
+                "checks": list(selection),
             },
         }
         notes = list(self.results.notes)
@@ -93,22 +106,20 @@ class RunReport:
             environment["contention"] = self._contention_report(selection, figures)
             # After the tests, so a note in the report only: a warning here would reach no test.
             notes.append(self._contention_note(environment["contention"]["figures"]))
-        hook = self.pytest_config.hook
-        hook.pytest_harness_environment(config=self.pytest_config, environment=environment)
+        self.hooks.environment(environment)
         report = render.build_report(figures, self.results.units(), self.results.budgets, environment)
         if notes:
             report["notes"] = notes
-        hook.pytest_harness_update_report(config=self.pytest_config, report=report)
+        self.hooks.report(report)
         return report
 
-    def _contention_report(self, selection: Sequence[Check], figures: dict[str, Any]) -> dict[str, Any]:
+    def _contention_report(self, selection: Mapping[str, Sequence[str]], figures: dict[str, Any]) -> dict[str, Any]:
         """Which checks measured on a busy engine, and the figures they recorded (the gate's inconclusive ones)."""
-        contended = [check for check in selection if check.name in self.contended]
-        names = [name for check in contended for name in check.records if lookup(figures, name) is not None]
+        records = [name for check, names in selection.items() if check in self.contended for name in names]
         return {
             "threshold_share": self.harness_config().contention_cpu_share,
             "checks": {name: seen.to_report() for name, seen in self.contended.items()},
-            "figures": names,
+            "figures": [name for name in records if lookup(figures, name) is not None],
         }
 
     def _contention_note(self, names: list[str]) -> str:
@@ -129,6 +140,14 @@ class RunReport:
                 self.suite_property(name, value)
 
 
-def _warn(note: str) -> None:
-    """A note as a HarnessNote warning: pytest shows it with the test that made it, `-W error` fails that test."""
-    warnings.warn(HarnessNote(note), stacklevel=3)
+def configured_budgets(config: HarnessConfig) -> list[Budget]:
+    """The budgets of the configured budgets file (none without one); BudgetFileError names a bad file."""
+    path = config.budgets_path
+    return load_budgets(path) if path is not None else []
+
+
+def judge_budget(budget: Budget, results: Results) -> BudgetOutcome:
+    """One budget against the figures recorded so far; the outcome joins the report's budgets."""
+    outcome = evaluate(budget, results.figures())
+    results.add_budget(outcome)
+    return outcome

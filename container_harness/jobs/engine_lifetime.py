@@ -1,4 +1,4 @@
-"""The engine session a pytest run holds, and the changes to the process that last exactly as long.
+"""The engine session the plugin's run holds, and the changes to the process that last exactly as long.
 
 While it is held, SIGTERM tears down like Ctrl-C (container_harness.interrupts), testcontainers starts no Ryuk
 reaper, and a sampler watches what other containers use; ending it removes what the run labelled and undoes
@@ -12,9 +12,13 @@ from contextlib import ExitStack, contextmanager
 
 from testcontainers.core.config import testcontainers_config
 
+from container_harness.config import HarnessConfig
+from container_harness.engine import connect, engine_facts
 from container_harness.interrupts import sigterm_as_interrupt
 from container_harness.measure.contention import ContentionSampler, Window, window
-from container_harness.ownership import LABEL, EngineSession
+from container_harness.ownership import LABEL, EngineSession, new_session, sweep_note
+from container_harness.report.results import Results
+from container_harness.run.reach import plan_reach
 
 
 class EngineLifetime:
@@ -22,12 +26,27 @@ class EngineLifetime:
 
     def __init__(self) -> None:
         self.engine: EngineSession | None = None
+        self._keep_images: list[str] = []
         self._sampler: ContentionSampler | None = None
         self._cpus = 1
         self._changes = ExitStack()  # what holding the engine changed in the process, undone by end()
 
-    def start(self, engine: EngineSession) -> None:
-        """Hold the engine session; from now on SIGTERM tears down like Ctrl-C and Ryuk stays off."""
+    def open(self, config: HarnessConfig, results: Results) -> EngineSession:
+        """Connect (EngineUnavailableError when the engine cannot be reached), start a labelled session after
+        sweeping killed runs, hold it, and record the engine, the session id and how containers are reached."""
+        client = connect()
+        engine = new_session(client, keep=config.keep, prune_build_cache=config.prune_build_cache)
+        self._hold(engine)
+        self._keep_images = [config.tag] if config.keep_image else []
+        if (swept := sweep_note(engine.swept)) is not None:
+            results.note(swept)
+        results.record("environment.engine", engine_facts(client))
+        results.record("environment.session_id", engine.id)
+        results.record("environment.reach", plan_reach(config.run.host, config.run.bind).to_report())
+        return engine
+
+    def _hold(self, engine: EngineSession) -> None:
+        """From now on SIGTERM tears down like Ctrl-C, Ryuk stays off and other containers' CPU is sampled."""
         self.engine = engine
         self._changes.enter_context(ryuk_disabled())
         self._changes.enter_context(sigterm_as_interrupt())
@@ -35,12 +54,12 @@ class EngineLifetime:
         sampler = self._sampler = ContentionSampler(engine.client, (LABEL, engine.id)).start()
         self._changes.callback(sampler.stop)
 
-    def end(self, keep_images: list[str]) -> None:
-        """Remove everything labelled with the run (keep_images excepted) and undo the changes; idempotent."""
+    def end(self) -> None:
+        """Remove everything labelled with the run (the kept image excepted) and undo the changes; idempotent."""
         engine, self.engine = self.engine, None
         try:
             if engine is not None:
-                engine.cleanup(keep_images=keep_images)
+                engine.cleanup(keep_images=self._keep_images)
         finally:
             self._changes.close()
 
