@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import sys
 import tempfile
 import traceback
@@ -26,7 +25,7 @@ from rich.console import Console
 from rich.text import Text
 
 from container_harness import __version__
-from container_harness.errors import ConfigNotFoundError, GateInputError, HarnessError, MissingExtraError
+from container_harness.errors import ConfigNotFoundError, HarnessError, MissingExtraError
 from container_harness.exit_codes import (
     EXIT_BAD_INPUT,
     EXIT_HARNESS_FAILED,
@@ -34,9 +33,9 @@ from container_harness.exit_codes import (
     EXIT_REGRESSION,
     MEANINGS,
 )
-from container_harness.gate.baseline import compare, gate_markdown, gate_table, load_tolerances
+from container_harness.gate.baseline import gate_table
 from container_harness.interrupts import sigterm_as_interrupt
-from container_harness.report.render import render_markdown
+from container_harness.jobs.report_commands import compare_reports, summary_markdown
 
 # Import names of the `load` extra's packages (pyproject.toml [project.optional-dependencies] load).
 LOAD_EXTRA = ("locust", "matplotlib", "scipy")
@@ -92,9 +91,7 @@ def _interrupted(command: str, exc: KeyboardInterrupt) -> int:
 
 def _internal_error(command: str, exc: Exception) -> int:
     """One line of cause on stderr, the traceback in a file it names: CI reads 3, never a regression."""
-    with tempfile.NamedTemporaryFile(
-        "w", prefix="container-harness-", suffix=".traceback.txt", delete=False
-    ) as file:
+    with tempfile.NamedTemporaryFile("w", prefix="container-harness-", suffix=".traceback.txt", delete=False) as file:
         file.write("".join(traceback.format_exception(exc)))
     cause = (str(exc).splitlines() or [""])[0]
     _stderr(
@@ -112,18 +109,11 @@ def _stderr(text: Text) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    baseline = _read_report(args.baseline, "baseline")
-    report = _read_report(args.report, "report")
-    result = compare(baseline, report, load_tolerances(args.tolerances))
+    result = compare_reports(args.baseline, args.report, args.tolerances, args.markdown)
     console = Console()
     console.print(gate_table(result))
-    if args.markdown is not None:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(gate_markdown(result))
     if not result.comparisons:
-        console.print(
-            "[bold red]no figure of the baseline is covered by a tolerance: nothing was compared[/]"
-        )
+        console.print("[bold red]no figure of the baseline is covered by a tolerance: nothing was compared[/]")
         return EXIT_BAD_INPUT
     for unsure in result.inconclusive:
         console.print(Text(unsure.message, style="yellow"), highlight=False)
@@ -143,7 +133,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    sys.stdout.write(render_markdown(_read_report(args.report, "report")))
+    sys.stdout.write(summary_markdown(args.report))
     return EXIT_OK
 
 
@@ -176,36 +166,12 @@ def _ab(args: argparse.Namespace) -> int:
 
 
 def _trend(args: argparse.Namespace) -> int:
-    from container_harness.gate.ab_stats import Settings
-    from container_harness.gate.history import read_history, trends
-    from container_harness.report.trend_render import plot_trends, trend_markdown
+    from container_harness.jobs.trend import trend_history
 
-    found = trends(read_history(args.history), args.last, Settings(threshold=args.threshold))
-    if not found:
-        raise GateInputError(f"the history {args.history} holds no entry")
-    markdown = trend_markdown(found, args.last)
+    found, markdown = trend_history(args.history, args.last, args.threshold, args.markdown, args.plot)
     sys.stdout.write(markdown)
-    if args.markdown is not None:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(markdown)
-    plot_trends(found, args.plot or args.history.with_suffix(".png"), args.last)
     steps = [trend.name for trend in found if trend.verdict == "regression"]
     return EXIT_REGRESSION if steps and args.fail_on_step else EXIT_OK
-
-
-def _read_report(path: Path, role: str) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise GateInputError(
-            f"cannot read the {role} {path}: {exc.strerror or exc}",
-            hint=f"check the path ({path.resolve()}); a harness run writes reports/report.json by default",
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise GateInputError(f"the {role} {path} is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise GateInputError(f"the {role} {path} must hold a JSON object (a harness report.json)")
-    return data
 
 
 class _Parser(argparse.ArgumentParser):
@@ -230,9 +196,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     gate.add_argument("--baseline", type=Path, required=True, help="baseline report.json")
     gate.add_argument("report", type=Path, help="report.json of the run to judge")
-    gate.add_argument(
-        "--tolerances", type=Path, help='TOML of [tolerance."figure"] tables overriding defaults'
-    )
+    gate.add_argument("--tolerances", type=Path, help='TOML of [tolerance."figure"] tables overriding defaults')
     gate.add_argument("--markdown", type=Path, help="also write the comparison as Markdown to this file")
     gate.set_defaults(run=_compare)
     summary = _command(commands, "summary", "print a report as Markdown (for $GITHUB_STEP_SUMMARY)")
@@ -241,9 +205,7 @@ def _parser() -> argparse.ArgumentParser:
     curve = _command(
         commands, "curve", "build the configured image and measure its latency-throughput curve", extra=True
     )
-    curve.add_argument(
-        _CONFIG_OPTION, type=Path, help="harness TOML (default: ./pyproject.toml [tool.harness])"
-    )
+    curve.add_argument(_CONFIG_OPTION, type=Path, help="harness TOML (default: ./pyproject.toml [tool.harness])")
     curve.add_argument("--out", type=Path, help="directory for curve.json and the PNG (default: the report's)")
     curve.set_defaults(run=_curve)
     _ab_parser(commands)
